@@ -1,0 +1,1 @@
+"""Odoo-free provider API clients. Nothing in this package imports Odoo."""

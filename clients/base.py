@@ -1,0 +1,212 @@
+"""The provider-neutral interface between the ORM and a provider.
+
+The ORM only sees :class:`BankClient` and the dataclasses below; each provider
+(``ponto.py``, later ``saltedge.py``) turns its own API into these. Amounts are
+``Decimal``; booking dates are calendar dates in the bank's time zone.
+
+The HTTP session lives in ``http.py`` and the error taxonomy in ``errors.py``;
+both are re-exported here so callers import one module.
+"""
+
+import abc
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from .errors import (  # noqa: F401  (re-exported)
+    AuthenticationError,
+    BankSyncError,
+    ConsentExpired,
+    InstitutionUnavailable,
+    InvalidResponse,
+    NotFound,
+    RateLimited,
+    RecentlySynchronized,
+    SynchronizationFailed,
+    TemporaryError,
+    WebhookVerificationError,
+)
+from .http import HttpSession  # noqa: F401  (re-exported)
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: str
+    name: str
+    bic: str | None = None
+    country: str | None = None
+    logo_url: str | None = None
+    #: ``stable``, ``beta`` or ``experimental``
+    status: str = "stable"
+    time_zone: str | None = None
+    deprecated: bool = False
+    #: ``None``, or the kind of maintenance (Ponto: ``internal``,
+    #: ``financialInstitution``)
+    maintenance_type: str | None = None
+    maintenance_from: datetime | None = None
+    maintenance_to: datetime | None = None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def in_maintenance(self, now):
+        """Whether the institution is in maintenance at ``now`` (aware datetime)."""
+        if not self.maintenance_type:
+            return False
+        if self.maintenance_from and now < self.maintenance_from:
+            return False
+        return not (self.maintenance_to and now > self.maintenance_to)
+
+
+@dataclass(frozen=True)
+class OnlineAccount:
+    id: str
+    #: the account number as the bank gives it, usually an IBAN
+    reference: str | None
+    reference_type: str | None = None
+    currency: str | None = None
+    description: str | None = None
+    holder_name: str | None = None
+    product: str | None = None
+    subtype: str | None = None
+    institution_id: str | None = None
+    current_balance: Decimal | None = None
+    current_balance_at: datetime | None = None
+    available_balance: Decimal | None = None
+    available_balance_at: datetime | None = None
+    authorized_at: datetime | None = None
+    #: when the bank consent for this account is expected to end
+    consent_expires_at: datetime | None = None
+    synchronized_at: datetime | None = None
+    #: ``available``, or ``readonly`` while the bank is in maintenance
+    availability: str = "available"
+    deprecated: bool = False
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def iban(self):
+        return self.reference if (self.reference_type or "IBAN") == "IBAN" else None
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: str
+    amount: Decimal
+    currency: str | None
+    #: calendar dates in the bank's time zone
+    value_date: date | None = None
+    execution_date: date | None = None
+    description: str | None = None
+    remittance_information: str | None = None
+    #: True when ``remittance_information`` is a structured creditor reference
+    remittance_structured: bool = False
+    counterpart_name: str | None = None
+    counterpart_account: str | None = None
+    end_to_end_id: str | None = None
+    bank_transaction_code: str | None = None
+    proprietary_bank_transaction_code: str | None = None
+    purpose_code: str | None = None
+    mandate_id: str | None = None
+    creditor_id: str | None = None
+    card_reference: str | None = None
+    card_reference_type: str | None = None
+    fee: Decimal | None = None
+    additional_information: str | None = None
+    internal_reference: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    pending: bool = False
+    #: the provider's payload for this transaction, as received
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def date(self):
+        return self.execution_date or self.value_date
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """A provider-side refresh of one account from the bank."""
+
+    id: str
+    account_id: str | None
+    subtype: str | None
+    #: ``pending``, ``running``, ``success`` or ``error``
+    status: str
+    errors: tuple = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def done(self):
+        return self.status in ("success", "error")
+
+    @property
+    def succeeded(self):
+        return self.status == "success"
+
+    @property
+    def error_codes(self):
+        return tuple(e.get("code") for e in self.errors if isinstance(e, dict))
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """OAuth tokens. The caller persists them (rotation!); never logged."""
+
+    access_token: str = field(repr=False)
+    expires_at: datetime | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """Where to send the user, and what to keep server-side until they return."""
+
+    url: str
+    state: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+
+
+class BankClient(abc.ABC):
+    """What the sync engine needs from a provider."""
+
+    @abc.abstractmethod
+    def list_institutions(self, *, country=None, name=None):
+        """Iterate over :class:`Institution` offered by the provider."""
+
+    @abc.abstractmethod
+    def list_accounts(self):
+        """Return the authorised :class:`OnlineAccount` list."""
+
+    @abc.abstractmethod
+    def get_account(self, account_id):
+        """Return one :class:`OnlineAccount`."""
+
+    @abc.abstractmethod
+    def synchronize(self, account_id, *, customer_ip_address=None):
+        """Ask the provider to refresh from the bank and wait (bounded).
+
+        Returns the final :class:`SyncStatus`. Raises
+        :class:`RecentlySynchronized` when that is not allowed yet.
+        """
+
+    @abc.abstractmethod
+    def iter_transaction_pages(self, account_id, *, stop_at_id=None, since=None):
+        """Yield lists of :class:`Transaction`, newest first, page by page.
+
+        Stops before ``stop_at_id`` (the newest id already imported) and once a
+        whole page is older than ``since`` (a date floor).
+        """
+
+    @abc.abstractmethod
+    def request_reauthorization(self, account_id, redirect_uri):
+        """Return the URL where the user renews the bank consent."""
+
+    @abc.abstractmethod
+    def remove_account(self, account_id):
+        """Remove the account from the integration at the provider."""
+
+    @abc.abstractmethod
+    def revoke(self):
+        """Revoke the integration's tokens at the provider."""

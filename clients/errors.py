@@ -1,0 +1,75 @@
+"""Error taxonomy shared by every provider client.
+
+The ORM turns each class into a connection state and a message a bookkeeper can
+act on, so a client must always raise the most specific class it can tell.
+
+Messages are built from the provider's error code and detail, never from request
+data: an error never carries a token, a client secret or a key.
+"""
+
+
+class BankSyncError(Exception):
+    """Base class. ``request_id`` is the provider's request id when it gave one."""
+
+    def __init__(
+        self, message, *, request_id=None, status=None, code=None, errors=None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.status = status
+        self.code = code
+        #: the provider's error objects (code / detail / meta), without secrets
+        self.errors = list(errors or [])
+
+    def __str__(self):
+        text = self.message
+        if self.code and self.code not in text:
+            text = f"{text} ({self.code})"
+        if self.request_id:
+            text = f"{text} [request id {self.request_id}]"
+        return text
+
+
+class AuthenticationError(BankSyncError):
+    """Credentials refused, token revoked, or the integration no longer exists."""
+
+
+class ConsentExpired(BankSyncError):
+    """The bank consent ended: the user must re-authorise at the provider."""
+
+
+class RateLimited(BankSyncError):
+    """The provider asked us to slow down; ``retry_after`` is in seconds."""
+
+    def __init__(self, message, *, retry_after=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class RecentlySynchronized(BankSyncError):
+    """A refresh of the same kind was requested too recently: a skip, not a fault."""
+
+
+class TemporaryError(BankSyncError):
+    """5xx, timeouts, dropped connections: try again later."""
+
+
+class InvalidResponse(BankSyncError):
+    """The provider answered something we cannot read (non-JSON, wrong shape)."""
+
+
+class NotFound(BankSyncError):
+    """The resource does not exist (any more) at the provider."""
+
+
+class InstitutionUnavailable(BankSyncError):
+    """The bank is in maintenance or otherwise unreachable through the provider."""
+
+
+class SynchronizationFailed(BankSyncError):
+    """The provider could not refresh the data from the bank, for another reason."""
+
+
+class WebhookVerificationError(BankSyncError):
+    """A webhook signature, its claims or its body digest did not verify."""
