@@ -58,12 +58,36 @@ class _ContextAdapter(HTTPAdapter):
         return super().init_poolmanager(*args, **kwargs)
 
 
+def is_pem(value):
+    """Whether ``value`` is PEM text rather than a file path."""
+    if isinstance(value, bytes):
+        return b"-----BEGIN" in value[:64]
+    return isinstance(value, str) and "-----BEGIN" in value[:64]
+
+
+def ca_bundle_path(verify):
+    """``verify`` as ``requests`` wants it: a bool or a file path. PEM text (a
+    CA is public data) goes to a temporary file that lives with the process."""
+    if not is_pem(verify):
+        return verify
+    data = verify.encode() if isinstance(verify, str) else verify
+    handle = tempfile.NamedTemporaryFile(suffix=".pem", delete=False)  # noqa: SIM115
+    with handle:
+        handle.write(data)
+    _CA_FILES.append(handle.name)
+    return handle.name
+
+
+_CA_FILES = []
+
+
 def build_ssl_context(verify=True, client_cert=None, client_key=None, password=None):
     """An SSL context trusting ``verify`` and presenting the client certificate.
 
-    ``client_cert`` is a PEM certificate path (with ``client_key`` a PEM key path,
-    possibly encrypted with ``password``), or a PKCS#12 file path (``.p12`` /
-    ``.pfx``) opened with ``password``.
+    ``verify`` is a bool or a CA bundle path. ``client_cert`` is PEM text or a
+    PEM file path (with ``client_key`` as PEM text or path, possibly encrypted
+    with ``password``; or the key inside the certificate's PEM), or a PKCS#12
+    file path (``.p12`` / ``.pfx``) or bytes opened with ``password``.
     """
     # urllib3's own context: it matches the host name itself (check_hostname is
     # off in the context), which also works for IP addresses such as loopback.
@@ -75,30 +99,42 @@ def build_ssl_context(verify=True, client_cert=None, client_key=None, password=N
     elif verify is not False:
         context.load_default_certs()
     if client_cert:
-        if client_cert.lower().endswith((".p12", ".pfx")):
-            _load_pkcs12(context, client_cert, password)
-        else:
-            context.load_cert_chain(client_cert, client_key, password=password)
+        _load_client_certificate(context, client_cert, client_key, password)
     return context
 
 
-def _load_pkcs12(context, path, password):
-    """Load a PKCS#12 bundle; ``ssl`` only reads PEM files, so the key goes
-    through a private temporary file, encrypted with a one-off passphrase."""
+def _read(value):
+    if is_pem(value) or isinstance(value, bytes):
+        return value.encode() if isinstance(value, str) else value
+    with open(value, "rb") as handle:
+        return handle.read()
+
+
+def _load_client_certificate(context, cert, key, password):
+    """``ssl`` only loads key files: the key goes through a private temporary
+    file, encrypted with a one-off passphrase, removed at once."""
+    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    with open(path, "rb") as handle:
-        pwd = password.encode() if isinstance(password, str) else password
-        key, cert, chain = pkcs12.load_key_and_certificates(handle.read(), pwd)
+    pwd = password.encode() if isinstance(password, str) else password
+    cert_data = _read(cert)
+    if is_pem(cert_data):
+        private_key = serialization.load_pem_private_key(
+            _read(key) if key else cert_data, password=pwd
+        )
+        certificates = [x509.load_pem_x509_certificate(cert_data)]
+    else:
+        private_key, leaf, chain = pkcs12.load_key_and_certificates(cert_data, pwd)
+        certificates = [leaf, *(chain or [])]
     passphrase = os.urandom(24).hex().encode()
-    pem = key.private_bytes(
+    pem = private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase),
     )
-    for extra in [cert, *(chain or [])]:
-        pem += extra.public_bytes(serialization.Encoding.PEM)
+    for certificate in certificates:
+        pem += certificate.public_bytes(serialization.Encoding.PEM)
     fd, tmp = tempfile.mkstemp(suffix=".pem")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -126,7 +162,7 @@ class HttpSession:
         user_agent="account_bank_sync",
     ):
         self.timeout = timeout
-        self.verify = verify
+        self.verify = verify = ca_bundle_path(verify)
         context = build_ssl_context(
             verify, client_cert, client_key, client_cert_password
         )

@@ -186,9 +186,7 @@ class PontoAuth:
         tokens = TokenSet(
             access_token=access,
             expires_at=(
-                datetime.fromtimestamp(now + expires_in, tz=UTC)
-                if expires_in
-                else None
+                datetime.fromtimestamp(now + expires_in, tz=UTC) if expires_in else None
             ),
             # A refresh answer without a new refresh token: keep the one we have.
             refresh_token=body.get("refresh_token")

@@ -127,6 +127,25 @@ def test_mutual_tls_required(ponto_sim):
     assert ponto_sim.requests[-1].client_cert_cn == "odoo-test"
 
 
+def test_certificates_given_as_pem_text(ponto_sim):
+    """The ORM stores PEM text, not files: CA, certificate and key as text."""
+    ponto_sim.require_client_cert = True
+    pem = ponto_sim.issue_client_certificate(cn="from-text")
+
+    def text(path):
+        with open(path) as handle:
+            return handle.read()
+
+    client = api_client(
+        ponto_sim,
+        verify=text(ponto_sim.ca_file),
+        client_cert=text(pem["cert"]),
+        client_key=text(pem["key"]),
+    )
+    assert client.list_accounts()
+    assert ponto_sim.requests[-1].client_cert_cn == "from-text"
+
+
 def test_mutual_tls_through_the_whole_connect_flow(ponto_sim):
     ponto_sim.require_client_cert = True
     pem = ponto_sim.issue_client_certificate(cn="partner-app")
