@@ -1,19 +1,8 @@
 """Ponto JSON:API resources → provider-neutral dataclasses, and Ponto error
 bodies → the error taxonomy."""
 
+from . import errors
 from .base import Institution, OnlineAccount, SyncStatus, Transaction
-from .errors import (
-    AuthenticationError,
-    BankSyncError,
-    ConsentExpired,
-    InstitutionUnavailable,
-    InvalidResponse,
-    NotFound,
-    RateLimited,
-    RecentlySynchronized,
-    SynchronizationFailed,
-    TemporaryError,
-)
 from .parsing import bank_date, parse_amount, parse_datetime, require
 
 #: synchronization error codes meaning "the user must re-authorise"
@@ -30,13 +19,13 @@ AUTH_CODES = frozenset(
 
 def _attributes(resource, what):
     if not isinstance(resource, dict):
-        raise InvalidResponse(f"The provider's {what} is not an object")
+        raise errors.InvalidResponse(f"The provider's {what} is not an object")
     require(resource, "id", what)
     attributes = resource.get("attributes")
     if attributes is None:
         attributes = {}
     if not isinstance(attributes, dict):
-        raise InvalidResponse(f"The provider's {what} has unreadable attributes")
+        raise errors.InvalidResponse(f"The provider's {what} has unreadable attributes")
     return attributes
 
 
@@ -133,13 +122,13 @@ def _text(value):
 
 def synchronization(resource):
     a = _attributes(resource, "synchronization")
-    errors = a.get("errors") or []
+    problems = a.get("errors") or []
     return SyncStatus(
         id=resource["id"],
         account_id=a.get("resourceId"),
         subtype=a.get("subtype"),
         status=require(a, "status", "synchronization"),
-        errors=tuple(e for e in errors if isinstance(e, dict)),
+        errors=tuple(e for e in problems if isinstance(e, dict)),
         created_at=parse_datetime(a.get("createdAt")),
         updated_at=parse_datetime(a.get("updatedAt")),
         raw=resource,
@@ -152,14 +141,16 @@ def synchronization_error(sync):
     detail = next((e.get("detail") for e in sync.errors if e.get("detail")), None)
     kwargs = {"code": next(iter(sorted(codes)), None), "errors": sync.errors}
     if codes & CONSENT_CODES:
-        return ConsentExpired(
+        return errors.ConsentExpired(
             "The bank consent has expired or was withdrawn: re-authorise the "
             "account in Ponto.",
             **kwargs,
         )
     if codes & MAINTENANCE_CODES:
-        return InstitutionUnavailable(detail or "The bank is in maintenance.", **kwargs)
-    return SynchronizationFailed(
+        return errors.InstitutionUnavailable(
+            detail or "The bank is in maintenance.", **kwargs
+        )
+    return errors.SynchronizationFailed(
         detail or "Ponto could not refresh the account from the bank.", **kwargs
     )
 
@@ -173,37 +164,43 @@ def error_from_response(response):
     except ValueError:
         body = None
     oauth = body if isinstance(body, dict) else {}
-    errors = oauth.get("errors")
-    errors = (
-        [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    problems = oauth.get("errors")
+    problems = (
+        [e for e in problems if isinstance(e, dict)]
+        if isinstance(problems, list)
+        else []
     )
-    first = errors[0] if errors else {}
+    first = problems[0] if problems else {}
     if not request_id:
         request_id = (first.get("meta") or {}).get("requestId")
     code = first.get("code") or oauth.get("error")
     detail = first.get("detail") or oauth.get("error_description")
     clean = [
-        {k: e.get(k) for k in ("code", "detail", "meta") if k in e} for e in errors
+        {k: e.get(k) for k in ("code", "detail", "meta") if k in e} for e in problems
     ]
     kwargs = {"request_id": request_id, "status": status, "code": code, "errors": clean}
     text = detail or f"HTTP {status}"
     if code == "accountRecentlySynchronized":
-        return RecentlySynchronized(text, **kwargs)
+        return errors.RecentlySynchronized(text, **kwargs)
     if status == 429:
-        return RateLimited(
+        return errors.RateLimited(
             f"Rate limited by the provider: {text}",
             retry_after=_retry_after(response),
             **kwargs,
         )
     if status >= 500:
-        return TemporaryError(f"The provider is unavailable: {text}", **kwargs)
+        return errors.TemporaryError(f"The provider is unavailable: {text}", **kwargs)
     if status in (401, 403) or code in AUTH_CODES or code == "invalid_grant":
-        return AuthenticationError(f"Access refused by the provider: {text}", **kwargs)
+        return errors.AuthenticationError(
+            f"Access refused by the provider: {text}", **kwargs
+        )
     if status == 404:
-        return NotFound(f"Not found at the provider: {text}", **kwargs)
+        return errors.NotFound(f"Not found at the provider: {text}", **kwargs)
     if body is None:
-        return InvalidResponse(f"Unreadable error answer (HTTP {status})", **kwargs)
-    return BankSyncError(f"The provider refused the request: {text}", **kwargs)
+        return errors.InvalidResponse(
+            f"Unreadable error answer (HTTP {status})", **kwargs
+        )
+    return errors.BankSyncError(f"The provider refused the request: {text}", **kwargs)
 
 
 def _retry_after(response):

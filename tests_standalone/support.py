@@ -86,21 +86,27 @@ def query_of(url):
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def api_client(sim, **kwargs):
-    """A Ponto API (custom integration) client on the simulator."""
-    options = {
-        "base_url": sim.api_url,
-        "client_id": "sim-custom-client",
-        "client_secret": "sim-custom-secret",
-        "profile": PontoClient.API,
+def _client(sim, **options):
+    """A client on the simulator: test-friendly retries, timeouts and polling."""
+    defaults = {
         "verify": sim.ca_file,
         "retries": 2,
         "backoff_factor": 0,
         "timeout": (5, 5),
         "sync_poll_interval": 0,
     }
-    options.update(kwargs)
-    return PontoClient(**options)
+    return PontoClient(**{**defaults, **options})
+
+
+def api_client(sim, **kwargs):
+    """A Ponto API (custom integration) client on the simulator."""
+    profile = {
+        "base_url": sim.api_url,
+        "client_id": sim.CUSTOM_CLIENT_ID,
+        "client_secret": sim.CUSTOM_CLIENT_SECRET,
+        "profile": PontoClient.API,
+    }
+    return _client(sim, **{**profile, **kwargs})
 
 
 REDIRECT_URI = "https://odoo.example.test/bank_sync/ponto/return"
@@ -108,22 +114,16 @@ REDIRECT_URI = "https://odoo.example.test/bank_sync/ponto/return"
 
 def connect_client(sim, **kwargs):
     """A Ponto Connect client on the simulator (not yet authorised)."""
-    options = {
+    profile = {
         "base_url": sim.connect_url,
-        "client_id": "sim-connect-client",
-        "client_secret": "sim-connect-secret",
+        "client_id": sim.CONNECT_CLIENT_ID,
+        "client_secret": sim.CONNECT_CLIENT_SECRET,
         "profile": PontoClient.CONNECT,
-        "verify": sim.ca_file,
         "authorization_url": sim.authorization_url,
         "redirect_uri": REDIRECT_URI,
         "application_id": sim.application_id,
-        "retries": 2,
-        "backoff_factor": 0,
-        "timeout": (5, 5),
-        "sync_poll_interval": 0,
     }
-    options.update(kwargs)
-    return PontoClient(**options)
+    return _client(sim, **{**profile, **kwargs})
 
 
 def authorise(client, sim, *, button="authorize", cert=None):
