@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Test harness behind `make test*` and `make pot`.
+#
+#   .ci/test.sh all         Odoo-free suite, then the Odoo suite when python3
+#                           imports Odoo 18 (SKIPPED otherwise)
+#   .ci/test.sh standalone  Odoo-free suite only (tests_standalone/)
+#   .ci/test.sh odoo        Odoo suite only (tests/), fails without Odoo
+#   .ci/test.sh pot         regenerate i18n/account_bank_sync.pot
+#
+# Environment: REQUIRE_ODOO=1 (missing Odoo or an empty standalone suite is a
+# failure), PYTHON (default python3), ODOO_ADDONS_PATH (extra addons dirs,
+# comma separated), KEEP_DB=1, TEST_TIMEOUT / INSTALL_TIMEOUT (timeout(1)
+# durations), PGHOST/PGPORT/PGUSER/PGPASSWORD (libpq and Odoo both read them).
+set -uo pipefail
+
+MODULE=account_bank_sync
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PYTHON=${PYTHON:-python3}
+REQUIRE_ODOO=${REQUIRE_ODOO:-0}
+TEST_TIMEOUT=${TEST_TIMEOUT:-20m}
+INSTALL_TIMEOUT=${INSTALL_TIMEOUT:-15m}
+BUILD=$ROOT/.build
+# The checkout may have any directory name (CI clones into `main`): Odoo and
+# pytest-odoo need a directory named after the module, so link one.
+ADDON=$BUILD/addons/$MODULE
+export TZ=UTC  # odoo-bin sets this before importing Odoo; `python3 -m odoo` does not
+cd "$ROOT" || exit 2
+
+# timeout(1) runs its command in a process group of its own, out of reach of
+# a terminal's Ctrl-C: keep it in the foreground when run interactively.
+TIMEOUT=(timeout -k 30)
+[ -t 0 ] && TIMEOUT=(timeout --foreground -k 30)
+
+say() { printf '\n=== %s\n' "$*"; }
+
+# Odoo-free suite. Its settings (importlib mode, pythonpath, no pytest-odoo
+# plugin) are in pyproject.toml.
+run_standalone() {
+    say "Odoo-free suite (tests_standalone/)"
+    local rc
+    if [ ! -d tests_standalone ]; then
+        echo "No tests_standalone/ directory."
+        rc=5
+    else
+        "${TIMEOUT[@]}" "$TEST_TIMEOUT" "$PYTHON" -m pytest tests_standalone
+        rc=$?
+    fi
+    # pytest exit 5 = no test collected: a failure in strict (CI) mode, a
+    # warning for a developer whose checkout simply has no suite yet.
+    if [ "$rc" -eq 5 ]; then
+        if [ "$REQUIRE_ODOO" = 1 ]; then
+            echo "FAILED: the Odoo-free suite collected no test."
+            return 1
+        fi
+        echo "WARNING: the Odoo-free suite collected no test."
+        return 0
+    fi
+    [ "$rc" -eq 124 ] && echo "FAILED: the Odoo-free suite timed out after $TEST_TIMEOUT."
+    return "$rc"
+}
+
+# Sets ODOO_REASON and returns non-zero unless $PYTHON imports Odoo 18.
+detect_odoo() {
+    ODOO_REASON=$("$PYTHON" - 2>&1 <<'EOF'
+import sys
+try:
+    import odoo.release
+except Exception as exc:  # ImportError, or a broken dependency of Odoo
+    sys.exit(f"{type(exc).__name__}: {exc}")
+if odoo.release.version_info[0] != 18:
+    sys.exit(f"it imports Odoo {odoo.release.version}, not 18.0")
+EOF
+    ) && return 0
+    ODOO_REASON=$(printf '%s' "$ODOO_REASON" | tail -n 1)
+    return 1
+}
+
+# Fresh database with the module installed, its config file in $CONF.
+# Sets DB and CONF; cleanup() drops them.
+prepare_db() {
+    mkdir -p "$BUILD/addons" "$BUILD/data"
+    ln -sfn "$ROOT" "$ADDON"
+    local odoo_paths
+    # <odoo>/addons (base, web) and the checkout's addons/ next to the package.
+    odoo_paths=$("$PYTHON" -c 'import odoo, os
+d = os.path.dirname(odoo.__file__)
+print(",".join(p for p in (os.path.join(d, "addons"), os.path.join(d, "..", "addons"))
+               if os.path.isdir(p)))') || return 1
+    DB="${MODULE}_test_$(date +%Y%m%d%H%M%S)_$$"
+    CONF="$BUILD/$DB.conf"
+    trap cleanup EXIT
+    cat > "$CONF" <<EOF
+[options]
+addons_path = $BUILD/addons,$odoo_paths${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}
+data_dir = $BUILD/data
+db_name = $DB
+without_demo = all
+http_interface = 127.0.0.1
+log_level = warn
+EOF
+    say "Installing $MODULE into the fresh database $DB"
+    (cd "$BUILD" && "${TIMEOUT[@]}" "$INSTALL_TIMEOUT" "$PYTHON" -m odoo \
+        -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init)
+    local rc=$? state
+    state=$(psql -d "$DB" -Atc \
+        "SELECT state FROM ir_module_module WHERE name = '$MODULE'" 2>&1)
+    # odoo-bin can exit 0 after a failed install: trust the module's state.
+    if [ "$rc" -ne 0 ] || [ "$state" != installed ]; then
+        echo "FAILED: installing $MODULE (exit $rc, module state: ${state:-none})."
+        return 1
+    fi
+}
+
+cleanup() {
+    [ -n "${DB:-}" ] || return 0
+    rm -f "$CONF"
+    if [ "${KEEP_DB:-0}" = 1 ]; then
+        echo "Kept database $DB (KEEP_DB=1)."
+        return 0
+    fi
+    dropdb --if-exists "$DB" >/dev/null 2>&1 || echo "WARNING: could not drop $DB"
+    rm -rf "$BUILD/data/filestore/$DB"
+}
+
+run_odoo() {
+    say "Odoo suite (tests/) on Odoo 18 and PostgreSQL"
+    prepare_db || return 1
+    # pytest-odoo names a test module after the directory holding the manifest
+    # (account_bank_sync/tests/x.py -> odoo.addons.account_bank_sync.tests.x),
+    # so pytest is pointed at the linked path, never at $ROOT/tests. Its own
+    # ini keeps pyproject.toml's standalone settings out of this run.
+    # Run from $BUILD so that `python3 -m` does not put the checkout's root
+    # (models/, tests/, ...) on sys.path as top-level packages.
+    (cd "$BUILD" && PYTHONPATH="$ROOT/.ci${PYTHONPATH:+:$PYTHONPATH}" \
+        "${TIMEOUT[@]}" "$TEST_TIMEOUT" "$PYTHON" -m pytest -p pytest_odoo_quiet \
+        -c "$ROOT/.ci/pytest-odoo.ini" --rootdir="$ADDON" \
+        --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+        --odoo-log-level=warn "$ADDON/tests")
+    local rc=$?
+    [ "$rc" -eq 124 ] && echo "FAILED: the Odoo suite timed out after $TEST_TIMEOUT."
+    [ "$rc" -eq 5 ] && echo "FAILED: the Odoo suite collected no test."
+    return "$rc"
+}
+
+export_pot() {
+    prepare_db || return 1
+    say "Exporting i18n/$MODULE.pot"
+    (cd "$BUILD" && "$PYTHON" -m odoo -c "$CONF" -d "$DB" --modules="$MODULE" \
+        --i18n-export="$ROOT/i18n/$MODULE.pot" --stop-after-init)
+}
+
+no_odoo() {
+    echo "python3 cannot import Odoo 18: $ODOO_REASON"
+}
+
+case "${1:-all}" in
+    standalone)
+        run_standalone
+        ;;
+    odoo)
+        detect_odoo || { echo "FAILED: Odoo suite (tests/) — $(no_odoo)"; exit 1; }
+        run_odoo
+        ;;
+    pot)
+        detect_odoo || { echo "FAILED: $(no_odoo)"; exit 1; }
+        export_pot
+        ;;
+    all)
+        run_standalone
+        standalone_rc=$?
+        if detect_odoo; then
+            run_odoo
+            odoo_rc=$?
+        elif [ "$REQUIRE_ODOO" = 1 ]; then
+            echo "FAILED: Odoo suite (tests/) — $(no_odoo) (REQUIRE_ODOO=1)"
+            odoo_rc=1
+        else
+            echo; echo "SKIPPED: Odoo suite (tests/) — $(no_odoo)"
+            odoo_rc=0
+        fi
+        say "Odoo-free suite: exit $standalone_rc; Odoo suite: exit $odoo_rc"
+        [ "$standalone_rc" -eq 0 ] && [ "$odoo_rc" -eq 0 ]
+        ;;
+    *)
+        echo "usage: $0 [all|standalone|odoo|pot]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,29 @@
+# See README.rst, "Testing". The logic lives in .ci/test.sh.
+REQUIRE_ODOO ?= 0
+export REQUIRE_ODOO
+
+.PHONY: test test-standalone test-odoo lint fix pot demo
+
+test:
+	bash .ci/test.sh all
+
+test-standalone:
+	bash .ci/test.sh standalone
+
+test-odoo:
+	bash .ci/test.sh odoo
+
+# pre-commit only sees git-tracked files.
+lint:
+	pre-commit run --all-files --show-diff-on-failure
+
+# Apply ruff's automatic fixes and formatting (what `make lint` checks).
+fix:
+	ruff check --fix .
+	ruff format .
+
+pot:
+	bash .ci/test.sh pot
+
+demo:
+	@echo "make demo: not yet"
