@@ -32,6 +32,8 @@ TIMEOUT=(timeout -k 30)
 [ -t 0 ] && TIMEOUT=(timeout --foreground -k 30)
 
 say() { printf '\n=== %s\n' "$*"; }
+# shellcheck source=.ci/odoo-conf.sh
+. "$ROOT/.ci/odoo-conf.sh"
 
 # Odoo-free suite. Its settings (importlib mode, pythonpath, no pytest-odoo
 # plugin) are in pyproject.toml.
@@ -78,26 +80,11 @@ EOF
 # Fresh database with the module installed, its config file in $CONF.
 # Sets DB and CONF; cleanup() drops them.
 prepare_db() {
-    mkdir -p "$BUILD/addons" "$BUILD/data"
-    ln -sfn "$ROOT" "$ADDON"
-    local odoo_paths
-    # <odoo>/addons (base, web) and the checkout's addons/ next to the package.
-    odoo_paths=$("$PYTHON" -c 'import odoo, os
-d = os.path.dirname(odoo.__file__)
-print(",".join(p for p in (os.path.join(d, "addons"), os.path.join(d, "..", "addons"))
-               if os.path.isdir(p)))') || return 1
     DB="${MODULE}_test_$(date +%Y%m%d%H%M%S)_$$"
     CONF="$BUILD/$DB.conf"
     trap cleanup EXIT
-    cat > "$CONF" <<EOF
-[options]
-addons_path = $BUILD/addons,$odoo_paths${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}
-data_dir = $BUILD/data
-db_name = $DB
-without_demo = all
-http_interface = 127.0.0.1
-log_level = warn
-EOF
+    write_odoo_conf "$DB" "$CONF" "http_interface = 127.0.0.1" "log_level = warn" \
+        || return 1
     say "Installing $MODULE into the fresh database $DB"
     (cd "$BUILD" && "${TIMEOUT[@]}" "$INSTALL_TIMEOUT" "$PYTHON" -m odoo \
         -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init)

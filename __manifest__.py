@@ -1,0 +1,35 @@
+{
+    "name": "Bank Synchronization (Ponto, Salt Edge)",
+    "summary": "Import bank transactions into bank journals through Ponto or Salt Edge",
+    "version": "18.0.1.0.0",
+    "category": "Accounting",
+    "website": "https://github.com/account-bank-sync/account_bank_sync",
+    "author": "account_bank_sync contributors",
+    "maintainers": ["account-bank-sync"],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["account", "mail"],
+    # Odoo Enterprise's own bank feeds use the same journal source key.
+    "excludes": ["account_online_synchronization"],
+    "external_dependencies": {"python": []},
+    "data": [
+        "security/account_bank_sync_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/bank_sync_provider_views.xml",
+        "views/bank_sync_institution_views.xml",
+        "views/bank_sync_link_views.xml",
+        "views/bank_sync_account_views.xml",
+        "views/account_journal_views.xml",
+        "wizards/bank_sync_connect_wizard_views.xml",
+        "wizards/bank_sync_account_wizard_views.xml",
+        "views/bank_sync_menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "account_bank_sync/static/src/tours/*.js",
+        ],
+    },
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,142 @@
+"""Shared base for the Odoo suite: a fresh Ponto simulator per test, served over
+HTTPS on loopback, and providers of both Ponto profiles configured on it."""
+
+from urllib.parse import urlsplit
+
+from odoo.tests import TransactionCase
+from odoo.tests.common import _super_send
+
+from odoo.addons.account_bank_sync.simulators.ponto import PontoSimulator
+
+
+class LoopbackRequestsMixin:
+    """Odoo's test classes patch ``requests.Session.send``: they block anything
+    but loopback and raise every timeout below 10 s to 10 s, comparing it with
+    ``<``, which fails on the ``(connect, read)`` pair our client sends. Requests
+    to the simulator on loopback go out untouched, timeouts included; anything
+    else still gets Odoo's blocking handler."""
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        if urlsplit(r.url).hostname in ("127.0.0.1", "localhost"):
+            return _super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+
+def start_simulator(case, **knobs):
+    """Start a Ponto simulator for a test (stopped at its end); returns it and
+    the PEM text of its CA."""
+    sim = PontoSimulator(port=0, seed=1, **knobs).start()
+    case.addCleanup(sim.stop)
+    with open(sim.ca_file) as handle:
+        return sim, handle.read()
+
+
+class BankSyncCase(LoopbackRequestsMixin, TransactionCase):
+    """Each test gets its own simulator (``self.sim``), so knobs, faults, the
+    clock and the bank queue never leak from one test to another."""
+
+    sim_knobs = {}
+
+    def setUp(self):
+        super().setUp()
+        self.sim, self.sim_ca = start_simulator(self, **self.sim_knobs)
+        self.company = self.env.company
+        self.provider = self.env["bank.sync.provider"].create(
+            {
+                "name": "Ponto (simulator)",
+                "provider_type": "ponto",
+                "ponto_profile": "ponto_api",
+                "environment": "simulator",
+                "api_base_url": self.sim.api_url,
+                "ca_bundle": self.sim_ca,
+                "client_id": self.sim.CUSTOM_CLIENT_ID,
+                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
+                "company_id": self.company.id,
+            }
+        )
+        self.connect_provider = self.env["bank.sync.provider"].create(
+            {
+                "name": "Ponto Connect (simulator)",
+                "provider_type": "ponto",
+                "ponto_profile": "ponto_connect",
+                "environment": "simulator",
+                "api_base_url": self.sim.connect_url,
+                "authorization_url": self.sim.authorization_url,
+                "ca_bundle": self.sim_ca,
+                "client_id": self.sim.CONNECT_CLIENT_ID,
+                "client_secret": self.sim.CONNECT_CLIENT_SECRET,
+                "application_id": self.sim.application_id,
+                "company_id": self.company.id,
+            }
+        )
+
+    # --- helpers ---------------------------------------------------------------
+
+    def institution(self, provider=None, ref=None):
+        """The institution record of the simulator's KBC (by default)."""
+        provider = provider or self.provider
+        ref = ref or self.sim.FI_KBC_ID
+        institution = self.env["bank.sync.institution"].search(
+            [("provider_id", "=", provider.id), ("provider_ref", "=", ref)]
+        )
+        if not institution:
+            self.env["bank.sync.institution"]._refresh_from_provider(provider)
+            institution = self.env["bank.sync.institution"].search(
+                [("provider_id", "=", provider.id), ("provider_ref", "=", ref)]
+            )
+        self.assertTrue(institution, "the simulator's institution was imported")
+        return institution
+
+    def make_link(self, provider=None, institution_ref=None, **values):
+        """A connected link of the custom-integration provider, with no account
+        mapped yet (what the connect wizard leaves behind)."""
+        provider = provider or self.provider
+        institution = self.institution(provider, institution_ref)
+        return self.env["bank.sync.link"].create(
+            {
+                "provider_id": provider.id,
+                "institution_id": institution.id,
+                "company_id": provider.company_id.id,
+                "state": "connected",
+                **values,
+            }
+        )
+
+    def map_account(self, link, account_ref, journal=None, **values):
+        """Map one online account of ``link`` to a (new) bank journal, the way the
+        account wizard does, without going through the wizard."""
+        info = next(
+            a for a in self.sim.seed_info()["accounts"] if a["id"] == account_ref
+        )
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", info["currency"])], limit=1)
+        )
+        currency.active = True
+        if journal is None:
+            journal = self.env["account.journal"].create(
+                {
+                    "name": f"Bank {info['key']}",
+                    "code": f"B{len(self.env['account.journal'].search([])):03d}"[-5:],
+                    "type": "bank",
+                    "bank_acc_number": info["iban"],
+                    "currency_id": (
+                        currency.id if currency != self.company.currency_id else False
+                    ),
+                    "bank_statements_source": "online_sync",
+                }
+            )
+        account = self.env["bank.sync.account"].create(
+            {
+                "link_id": link.id,
+                "provider_ref": account_ref,
+                "name": info["key"],
+                "iban": info["iban"],
+                "currency_id": currency.id,
+                "journal_id": journal.id,
+                **values,
+            }
+        )
+        return account, journal
