@@ -1,0 +1,179 @@
+"""The scheduler: due connections only, one failing connection never stops the
+others, progress reported, and a connection locked by another worker skipped."""
+
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import tagged
+
+from .test_engine import EngineCase
+
+BROKEN_CA = (
+    "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestCron(EngineCase):
+    def setUp(self):
+        super().setUp()
+        self.cron = self.env.ref(
+            "account_bank_sync.ir_cron_bank_sync_import_transactions"
+        )
+        self.links = self.env["bank.sync.link"]
+
+    def lines(self, journal):
+        return self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", journal.id)]
+        )
+
+    def other_provider(self, **values):
+        return self.env["bank.sync.provider"].create(
+            {
+                "name": "Ponto (other)",
+                "provider_type": "ponto",
+                "ponto_profile": "ponto_api",
+                "environment": "simulator",
+                "api_base_url": self.sim.api_url,
+                "ca_bundle": self.sim_ca,
+                "client_id": self.sim.CUSTOM_CLIENT_ID,
+                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
+                "company_id": self.company.id,
+                **values,
+            }
+        )
+
+    def test_cron_record(self):
+        self.assertEqual(self.cron.name, "Bank Synchronization: import transactions")
+        self.assertEqual(
+            (self.cron.interval_number, self.cron.interval_type), (1, "hours")
+        )
+        self.assertEqual(self.cron.code.strip(), "model._cron_sync_transactions()")
+        self.assertEqual(self.cron.model_id.model, "bank.sync.link")
+        self.assertTrue(self.cron.active)
+
+    def test_only_due_connections(self):
+        now = fields.Datetime.now()
+        due = self.make_link()
+        _a, due_journal = self.map_account(due, self.sim.ACCOUNT_SAVINGS_ID)
+        later = self.make_link(
+            institution_ref=self.sim.FI_BNP_ID, next_sync=now + timedelta(hours=2)
+        )
+        _a, later_journal = self.map_account(later, self.sim.ACCOUNT_BNP_ID)
+        off = self.make_link(institution_ref=self.sim.FI_BNP_ID, auto_sync=False)
+        _a, off_journal = self.map_account(off, self.sim.ACCOUNT_USD_ID)
+        expired = self.make_link(state="expired")
+        _a, expired_journal = self.map_account(expired, self.sim.ACCOUNT_CHECKING_ID)
+        overdue = self.make_link(next_sync=now - timedelta(minutes=1))
+
+        self.assertEqual(
+            self.links.search(self.links._cron_due_domain()), due | overdue
+        )
+        self.cron.method_direct_trigger()
+
+        self.assertTrue(self.lines(due_journal))
+        self.assertTrue(due.last_sync)
+        self.assertGreater(due.next_sync, now + timedelta(hours=3))
+        self.assertTrue(overdue.last_sync)
+        for link, journal in (
+            (later, later_journal),
+            (off, off_journal),
+            (expired, expired_journal),
+        ):
+            self.assertFalse(self.lines(journal), link.name)
+            self.assertFalse(link.last_sync, link.name)
+        # nothing is due any more
+        self.assertFalse(self.links.search(self.links._cron_due_domain()))
+
+    def test_failing_connection_does_not_stop_the_others(self):
+        wrong_secret = self.make_link(
+            provider=self.other_provider(client_secret="not the secret")
+        )
+        self.map_account(wrong_secret, self.sim.ACCOUNT_CHECKING_ID)
+        broken = self.other_provider(name="Ponto (broken CA)")
+        misconfigured = self.make_link(provider=broken)
+        broken.ca_bundle = BROKEN_CA
+        # a journal Odoo cannot create lines in: the import itself crashes
+        # (not a provider error): the cron survives any exception
+        crashing = self.make_link(institution_ref=self.sim.FI_BNP_ID)
+        _a, bad_journal = self.map_account(crashing, self.sim.ACCOUNT_BNP_ID)
+        bad_journal.suspense_account_id = False
+        good = self.make_link()
+        _a, journal = self.map_account(good, self.sim.ACCOUNT_SAVINGS_ID)
+        self.assertLess(crashing.id, good.id)  # the failures come first
+
+        progress = self.env["ir.cron.progress"].create({"cron_id": self.cron.id})
+        cron_log = "odoo.addons.account_bank_sync.models.bank_sync_cron"
+        with self.assertLogs(cron_log, "ERROR") as logged:
+            self.links.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_sync_transactions()
+        self.assertEqual(len(logged.records), 1)
+        self.assertIn(f"connection {crashing.id} failed", logged.output[0])
+        self.assertEqual((progress.done, progress.remaining), (4, 0))
+
+        self.assertTrue(self.lines(journal))
+        self.assertEqual(good.state, "connected")
+        # the crash rolled its connection back to where it was, then marked it
+        self.assertFalse(self.lines(bad_journal))
+        self.assertEqual(crashing.state, "error")
+        self.assertEqual(crashing.last_error_code, "UserError")
+        [note] = [m for m in crashing.message_ids if "unexpected error" in m.body]
+        self.assertIn("suspense account", note.body)
+        self.assertEqual(len(crashing.activity_ids), 1)
+        self.assertGreater(crashing.next_sync, fields.Datetime.now())
+        # the provider errors are handled by the engine itself
+        self.assertEqual(wrong_secret.state, "error")
+        bodies = "".join(wrong_secret.message_ids.mapped("body"))
+        self.assertIn("credentials", bodies)
+        self.assertNotIn("not the secret", bodies)
+        self.assertEqual(misconfigured.state, "error")
+        self.assertEqual(misconfigured.last_error_code, "providerConfiguration")
+        self.assertIn("misconfigured", misconfigured.last_error_message)
+
+    def test_locked_connection_is_skipped(self):
+        """A connection another worker holds (``FOR UPDATE``) is skipped.
+
+        Row locks only exist between transactions, so this test commits a
+        connection through its own cursors (and removes it afterwards); the
+        test transaction itself is untouched."""
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            provider = env["bank.sync.provider"].create(
+                {
+                    "name": "Ponto (locking test)",
+                    "api_base_url": self.sim.api_url,
+                    "environment": "simulator",
+                    "ca_bundle": self.sim_ca,
+                    "client_id": self.sim.CUSTOM_CLIENT_ID,
+                    "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
+                }
+            )
+            link = env["bank.sync.link"].create(
+                {"provider_id": provider.id, "state": "connected"}
+            )
+            ids = (provider.id, link.id)
+        self.addCleanup(self._remove_committed, *ids)
+
+        def cron_run():
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["bank.sync.link"]._cron_sync_transactions()
+                synced = bool(env["bank.sync.link"].browse(ids[1]).last_sync)
+                cr.rollback()
+            return synced
+
+        with registry.cursor() as worker:
+            worker.execute(
+                "SELECT id FROM bank_sync_link WHERE id = %s FOR UPDATE", [ids[1]]
+            )
+            self.assertFalse(cron_run(), "skipped while another worker holds it")
+            worker.rollback()
+        self.assertTrue(cron_run(), "synchronized once released")
+
+    def _remove_committed(self, provider_id, link_id):
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["bank.sync.link"].browse(link_id).unlink()
+            env["bank.sync.provider"].browse(provider_id).unlink()
