@@ -1,0 +1,112 @@
+import logging
+import time
+
+from odoo.tests import HttpCase, tagged
+
+from .common import LoopbackRequestsMixin, start_simulator
+
+_logger = logging.getLogger(__name__)
+
+
+@tagged("post_install", "-at_install")
+class TestBankSyncTour(LoopbackRequestsMixin, HttpCase):
+    """The bookkeeper's path in headless Chromium, against the Ponto simulator:
+    Configuration > Bank Synchronization > Connections, Connect a Bank (KBC),
+    map the accounts to new journals, Fetch Transactions, see the lines."""
+
+    def setUp(self):
+        super().setUp()
+        self.sim, self.ca = start_simulator(self)
+        self.env.company.country_id = self.env.ref("base.be")
+        # Odoo Community gives nobody "Show Full Accounting Features"
+        # (account.group_account_user, the contract's bookkeeper group), and
+        # without it nobody may create bank statement lines: the admin of the
+        # tour gets it, as a bookkeeper's account would have it.
+        self.env.ref("base.user_admin").groups_id = [
+            (4, self.env.ref("account.group_account_user").id)
+        ]
+        self.provider = self.env["bank.sync.provider"].create(
+            {
+                "name": "Ponto (simulator)",
+                "provider_type": "ponto",
+                "ponto_profile": "ponto_api",
+                "environment": "simulator",
+                "api_base_url": self.sim.api_url,
+                "ca_bundle": self.ca,
+                "client_id": self.sim.CUSTOM_CLIENT_ID,
+                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
+                "company_id": self.env.company.id,
+            }
+        )
+
+    def test_connect_map_and_import(self):
+        self.provider.sequence = 1  # the default provider of the wizard
+        started = time.monotonic()
+        self.start_tour("/odoo", "account_bank_sync_tour", login="admin")
+        _logger.info("bank sync tour: %.1f s", time.monotonic() - started)
+
+        link = self.env["bank.sync.link"].search(
+            [("provider_id", "=", self.provider.id)]
+        )
+        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.institution_id.provider_ref, self.sim.FI_KBC_ID)
+        accounts = link.online_account_ids
+        self.assertEqual(
+            set(accounts.mapped("provider_ref")),
+            {self.sim.ACCOUNT_CHECKING_ID, self.sim.ACCOUNT_SAVINGS_ID},
+        )
+        for account in accounts:
+            self.assertEqual(account.journal_id.bank_statements_source, "online_sync")
+            self.assertTrue(account.statement_line_ids, account.name)
+            self.assertEqual(account.statement_line_ids.journal_id, account.journal_id)
+        # the other bank's accounts were not linked
+        self.assertFalse(
+            self.env["bank.sync.account"].search(
+                [
+                    (
+                        "provider_ref",
+                        "in",
+                        [self.sim.ACCOUNT_BNP_ID, self.sim.ACCOUNT_USD_ID],
+                    )
+                ]
+            )
+        )
+
+    def test_ponto_connect_return_opens_the_account_wizard(self):
+        """The URL the OAuth return redirects to opens the account wizard in
+        the web client (a full page load after the provider's page)."""
+        admin = self.env.ref("base.user_admin")
+        provider = self.env["bank.sync.provider"].create(
+            {
+                "name": "Ponto Connect (simulator)",
+                "provider_type": "ponto",
+                "ponto_profile": "ponto_connect",
+                "environment": "simulator",
+                "api_base_url": self.sim.connect_url,
+                "authorization_url": self.sim.authorization_url,
+                "ca_bundle": self.ca,
+                "client_id": self.sim.CONNECT_CLIENT_ID,
+                "client_secret": self.sim.CONNECT_CLIENT_SECRET,
+                "company_id": self.env.company.id,
+            }
+        )
+        self.env["bank.sync.institution"]._refresh_from_provider(provider)
+        kbc = self.env["bank.sync.institution"].search(
+            [
+                ("provider_id", "=", provider.id),
+                ("provider_ref", "=", self.sim.FI_KBC_ID),
+            ]
+        )
+        wizard = (
+            self.env["bank.sync.connect.wizard"]
+            .with_user(admin)
+            .create({"provider_id": provider.id, "institution_id": kbc.id})
+        )
+        action = wizard.action_connect()
+        redirect_url = self.sim.complete_authorization(action["url"])
+        path = redirect_url[len(self.base_url()) :]
+        self.assertTrue(path.startswith("/bank_sync/oauth/return?"))
+        self.start_tour(path, "account_bank_sync_connect_return_tour", login="admin")
+        link = self.env["bank.sync.link"].search([("provider_id", "=", provider.id)])
+        self.assertEqual(link.state, "connected")
+        self.assertEqual(len(link.online_account_ids.journal_id), 2)

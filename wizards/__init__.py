@@ -1,0 +1,2 @@
+from . import bank_sync_connect_wizard
+from . import bank_sync_account_wizard
