@@ -25,5 +25,6 @@ fix:
 pot:
 	bash .ci/test.sh pot
 
+# Simulator + fresh database bank_sync_demo + import, then serve on :8069.
 demo:
-	@echo "make demo: not yet"
+	bash demo/demo.sh

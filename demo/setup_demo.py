@@ -1,0 +1,71 @@
+# Run by demo/demo.sh through `odoo shell` (``env`` is given): configure a
+# Ponto provider on the local simulator, connect the demo bank through the
+# connect wizard, map its accounts to new bank journals through the account
+# wizard, import the transactions twice (the second run must add none) and
+# print a summary.
+# ruff: noqa: F821
+# pylint: skip-file
+import os
+
+SIM_URL = os.environ["DEMO_SIM_URL"]
+with open(os.environ["DEMO_SIM_CA"]) as handle:
+    SIM_CA = handle.read()
+
+company = env.company
+euro = env.ref("base.EUR")
+euro.active = True
+if company.currency_id != euro and not env["account.move.line"].search_count([]):
+    company.currency_id = euro
+company.country_id = env.ref("base.be")
+
+provider = env["bank.sync.provider"].create(
+    {
+        "name": "Ponto (local simulator)",
+        "provider_type": "ponto",
+        "ponto_profile": "ponto_api",
+        "environment": "simulator",
+        "api_base_url": SIM_URL,
+        "ca_bundle": SIM_CA,
+        "client_id": "sim-custom-client",
+        "client_secret": "sim-custom-secret",
+        "company_id": company.id,
+    }
+)
+env["bank.sync.institution"]._refresh_from_provider(provider)
+institution = env["bank.sync.institution"].search(
+    [("provider_id", "=", provider.id), ("bic", "=", "KREDBEBB")], limit=1
+)
+
+connect = env["bank.sync.connect.wizard"].create(
+    {"provider_id": provider.id, "institution_id": institution.id}
+)
+action = connect.action_connect()
+wizard = env[action["res_model"]].browse(action["res_id"])
+for line in wizard.line_ids:
+    line.action = "create"
+wizard.action_confirm()
+link = wizard.link_id
+
+first = link._sync()
+second = link._sync()
+env.cr.commit()
+
+print()
+print(f"Connection: {link.display_name} — state {link.state}")
+print(f"Connected until: {link.connected_until or 'unknown'}")
+for account in link.online_account_ids:
+    journal = account.journal_id
+    if not journal:
+        continue
+    lines = env["account.bank.statement.line"].search_count(
+        [("journal_id", "=", journal.id)]
+    )
+    print(
+        f"  {journal.code:6} {journal.name:32} {account.iban:22} "
+        f"{lines:4} lines  bank balance {account.balance:>12,.2f} "
+        f"{account.currency_id.name}  (new this run: {first.get(journal, 0)})"
+    )
+added_again = sum(second.values())
+print(f"Second import run added {added_again} line(s).")
+if added_again:
+    raise SystemExit("the second import created lines: duplicates!")
