@@ -6,5 +6,6 @@ from . import bank_sync_auth_session
 from . import account_journal
 from . import account_bank_statement_line
 from . import bank_sync_mapping
+from . import bank_sync_link_state
 from . import bank_sync_engine
 from . import bank_sync_cron

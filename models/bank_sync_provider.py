@@ -107,28 +107,27 @@ class BankSyncProvider(models.Model):
     )
     institution_count = fields.Integer(compute="_compute_institution_count")
 
-    @api.depends("provider_type", "ponto_profile", "environment")
-    def _compute_api_base_url(self):
+    def _assign_default_url(self, field_name):
+        """``field_name`` from ``_default_<field_name>_<provider type>()``; a
+        simulator keeps the URL it was given."""
         for provider in self:
-            if provider.environment == "simulator" and provider.api_base_url:
+            if provider.environment == "simulator" and provider[field_name]:
                 continue
             getter = getattr(
-                provider, f"_default_api_base_url_{provider.provider_type}"
+                provider, f"_default_{field_name}_{provider.provider_type}"
             )
-            provider.api_base_url = getter()
+            provider[field_name] = getter()
+
+    @api.depends("provider_type", "ponto_profile", "environment")
+    def _compute_api_base_url(self):
+        self._assign_default_url("api_base_url")
 
     def _default_api_base_url_ponto(self):
         return PONTO_BASE_URLS.get(self.ponto_profile or "ponto_api")
 
     @api.depends("provider_type", "ponto_profile", "environment")
     def _compute_authorization_url(self):
-        for provider in self:
-            if provider.environment == "simulator" and provider.authorization_url:
-                continue
-            getter = getattr(
-                provider, f"_default_authorization_url_{provider.provider_type}"
-            )
-            provider.authorization_url = getter()
+        self._assign_default_url("authorization_url")
 
     def _default_authorization_url_ponto(self):
         if self.ponto_profile != "ponto_connect":

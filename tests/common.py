@@ -14,13 +14,52 @@ class LoopbackRequestsMixin:
     but loopback and raise every timeout below 10 s to 10 s, comparing it with
     ``<``, which fails on the ``(connect, read)`` pair our client sends. Requests
     to the simulator on loopback go out untouched, timeouts included; anything
-    else still gets Odoo's blocking handler."""
+    else still gets Odoo's blocking handler (given one number, so that it blocks
+    the request instead of raising TypeError)."""
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
         if urlsplit(r.url).hostname in ("127.0.0.1", "localhost"):
             return _super_send(s, r, **kw)
+        timeout = kw.get("timeout")
+        if isinstance(timeout, tuple):
+            kw["timeout"] = max(t for t in timeout if t is not None)
         return super()._request_handler(s, r, **kw)
+
+
+def ponto_api_values(sim, ca, company, **values):
+    """``bank.sync.provider`` values of a Ponto API (custom integration)
+    provider configured on the simulator ``sim`` (``ca``: its CA, PEM text)."""
+    return {
+        "name": "Ponto (simulator)",
+        "provider_type": "ponto",
+        "ponto_profile": "ponto_api",
+        "environment": "simulator",
+        "api_base_url": sim.api_url,
+        "ca_bundle": ca,
+        "client_id": sim.CUSTOM_CLIENT_ID,
+        "client_secret": sim.CUSTOM_CLIENT_SECRET,
+        "company_id": company.id,
+        **values,
+    }
+
+
+def ponto_connect_values(sim, ca, company, **values):
+    """The same for a Ponto Connect provider (authorization code flow)."""
+    return {
+        "name": "Ponto Connect (simulator)",
+        "provider_type": "ponto",
+        "ponto_profile": "ponto_connect",
+        "environment": "simulator",
+        "api_base_url": sim.connect_url,
+        "authorization_url": sim.authorization_url,
+        "ca_bundle": ca,
+        "client_id": sim.CONNECT_CLIENT_ID,
+        "client_secret": sim.CONNECT_CLIENT_SECRET,
+        "application_id": sim.application_id,
+        "company_id": company.id,
+        **values,
+    }
 
 
 def start_simulator(case, **knobs):
@@ -42,36 +81,21 @@ class BankSyncCase(LoopbackRequestsMixin, TransactionCase):
         super().setUp()
         self.sim, self.sim_ca = start_simulator(self, **self.sim_knobs)
         self.company = self.env.company
-        self.provider = self.env["bank.sync.provider"].create(
-            {
-                "name": "Ponto (simulator)",
-                "provider_type": "ponto",
-                "ponto_profile": "ponto_api",
-                "environment": "simulator",
-                "api_base_url": self.sim.api_url,
-                "ca_bundle": self.sim_ca,
-                "client_id": self.sim.CUSTOM_CLIENT_ID,
-                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
-                "company_id": self.company.id,
-            }
+        providers = self.env["bank.sync.provider"]
+        self.provider = providers.create(
+            ponto_api_values(self.sim, self.sim_ca, self.company)
         )
-        self.connect_provider = self.env["bank.sync.provider"].create(
-            {
-                "name": "Ponto Connect (simulator)",
-                "provider_type": "ponto",
-                "ponto_profile": "ponto_connect",
-                "environment": "simulator",
-                "api_base_url": self.sim.connect_url,
-                "authorization_url": self.sim.authorization_url,
-                "ca_bundle": self.sim_ca,
-                "client_id": self.sim.CONNECT_CLIENT_ID,
-                "client_secret": self.sim.CONNECT_CLIENT_SECRET,
-                "application_id": self.sim.application_id,
-                "company_id": self.company.id,
-            }
+        self.connect_provider = providers.create(
+            ponto_connect_values(self.sim, self.sim_ca, self.company)
         )
 
     # --- helpers ---------------------------------------------------------------
+
+    def lines(self, journal=None):
+        """The statement lines of ``journal`` (by default ``self.journal``)."""
+        return self.env["account.bank.statement.line"].search(
+            [("journal_id", "=", (journal or self.journal).id)]
+        )
 
     def institution(self, provider=None, ref=None):
         """The institution record of the simulator's KBC (by default)."""

@@ -8,7 +8,12 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 
-from .common import LoopbackRequestsMixin, start_simulator
+from .common import (
+    LoopbackRequestsMixin,
+    ponto_api_values,
+    ponto_connect_values,
+    start_simulator,
+)
 
 RETURN_PATH = "/bank_sync/oauth/return"
 
@@ -24,33 +29,12 @@ class BankSyncHttpCase(LoopbackRequestsMixin, HttpCase):
         self.company = self.env.company
         self.company.country_id = self.env.ref("base.be")  # a Belgian company
         self.admin = self.env.ref("base.user_admin")
-        common = {
-            "provider_type": "ponto",
-            "environment": "simulator",
-            "ca_bundle": self.sim_ca,
-            "company_id": self.company.id,
-        }
-        self.provider = self.env["bank.sync.provider"].create(
-            {
-                **common,
-                "name": "Ponto (simulator)",
-                "ponto_profile": "ponto_api",
-                "api_base_url": self.sim.api_url,
-                "client_id": self.sim.CUSTOM_CLIENT_ID,
-                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
-            }
+        providers = self.env["bank.sync.provider"]
+        self.provider = providers.create(
+            ponto_api_values(self.sim, self.sim_ca, self.company)
         )
-        self.connect_provider = self.env["bank.sync.provider"].create(
-            {
-                **common,
-                "name": "Ponto Connect (simulator)",
-                "ponto_profile": "ponto_connect",
-                "api_base_url": self.sim.connect_url,
-                "authorization_url": self.sim.authorization_url,
-                "client_id": self.sim.CONNECT_CLIENT_ID,
-                "client_secret": self.sim.CONNECT_CLIENT_SECRET,
-                "application_id": self.sim.application_id,
-            }
+        self.connect_provider = providers.create(
+            ponto_connect_values(self.sim, self.sim_ca, self.company)
         )
 
     def institution(self, provider, ref):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 
-from .test_engine import EngineCase
+from .common import BankSyncCase, ponto_api_values
 
 BROKEN_CA = (
     "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
@@ -14,7 +14,7 @@ BROKEN_CA = (
 
 
 @tagged("post_install", "-at_install")
-class TestCron(EngineCase):
+class TestCron(BankSyncCase):
     def setUp(self):
         super().setUp()
         self.cron = self.env.ref(
@@ -22,25 +22,10 @@ class TestCron(EngineCase):
         )
         self.links = self.env["bank.sync.link"]
 
-    def lines(self, journal):
-        return self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", journal.id)]
-        )
-
     def other_provider(self, **values):
+        values = {"name": "Ponto (other)", **values}
         return self.env["bank.sync.provider"].create(
-            {
-                "name": "Ponto (other)",
-                "provider_type": "ponto",
-                "ponto_profile": "ponto_api",
-                "environment": "simulator",
-                "api_base_url": self.sim.api_url,
-                "ca_bundle": self.sim_ca,
-                "client_id": self.sim.CUSTOM_CLIENT_ID,
-                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
-                "company_id": self.company.id,
-                **values,
-            }
+            ponto_api_values(self.sim, self.sim_ca, self.company, **values)
         )
 
     def test_cron_record(self):

@@ -30,21 +30,8 @@ def days_ago(days):
     return (fields.Date.today() - timedelta(days=days)).isoformat()
 
 
-class EngineCase(BankSyncCase):
-    """BankSyncCase, and Odoo's test guard on outgoing requests made to accept
-    the clients' ``(connect, read)`` timeout tuple (it compares it with 10 and
-    raises TypeError). TODO(lead): move to tests/common.py."""
-
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        timeout = kw.get("timeout")
-        if isinstance(timeout, tuple):
-            kw["timeout"] = max(t for t in timeout if t is not None)
-        return super()._request_handler(s, r, **kw)
-
-
 @tagged("post_install", "-at_install")
-class TestMapping(EngineCase):
+class TestMapping(BankSyncCase):
     def test_structured_reference_spellings(self):
         ref = be_reference(203430576)
         expected = f"+++{ref[:3]}/{ref[3:7]}/{ref[7:]}+++"
@@ -62,17 +49,12 @@ class TestMapping(EngineCase):
 
 
 @tagged("post_install", "-at_install")
-class TestEngine(EngineCase):
+class TestEngine(BankSyncCase):
     def setUp(self):
         super().setUp()
         self.link = self.make_link()
         self.savings, self.journal = self.map_account(
             self.link, self.sim.ACCOUNT_SAVINGS_ID
-        )
-
-    def lines(self, journal=None):
-        return self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", (journal or self.journal).id)]
         )
 
     def visible(self, account_id):
@@ -362,7 +344,7 @@ class TestEngine(EngineCase):
 
 
 @tagged("post_install", "-at_install")
-class TestFirstImport(EngineCase):
+class TestFirstImport(BankSyncCase):
     """KBC checking: 250 transactions at the bank over a year, of which the
     provider shows the latest 100 (its initial history limit)."""
 
@@ -371,11 +353,6 @@ class TestFirstImport(EngineCase):
         self.link = self.make_link()
         self.visible = self.sim.visible_transactions(self.sim.ACCOUNT_CHECKING_ID)
         self.dates = [bank_date(t["executionDate"], BRUSSELS) for t in self.visible]
-
-    def lines(self, journal):
-        return self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", journal.id)]
-        )
 
     def test_first_import_date_honoured(self):
         start = sorted(self.dates)[len(self.dates) // 2]  # half of the history

@@ -8,13 +8,13 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.account_bank_sync.clients import errors
-from odoo.addons.account_bank_sync.models.bank_sync_engine import error_kind
+from odoo.addons.account_bank_sync.models.bank_sync_link_state import error_kind
 
-from .test_engine import EngineCase
+from .common import BankSyncCase
 
 
 @tagged("post_install", "-at_install")
-class TestEngineErrors(EngineCase):
+class TestEngineErrors(BankSyncCase):
     def setUp(self):
         super().setUp()
         self.link = self.make_link()
@@ -26,9 +26,14 @@ class TestEngineErrors(EngineCase):
     def new_messages(self):
         return self.link.message_ids - self.messages
 
-    def lines(self, journal=None):
-        return self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", (journal or self.journal).id)]
+    def transactions_unavailable(self):
+        """From now on the provider answers 503 to every transactions page."""
+        self.sim.add_fault(
+            "503",
+            method="GET",
+            path="/accounts/*/transactions",
+            times=None,
+            retry_after=600,
         )
 
     def run_times(self, times=3):
@@ -140,13 +145,7 @@ class TestEngineErrors(EngineCase):
         self._transient("429")
 
     def test_provider_unavailable(self):
-        self.sim.add_fault(
-            "503",
-            method="GET",
-            path="/accounts/*/transactions",
-            times=None,
-            retry_after=600,
-        )
+        self.transactions_unavailable()
         self._transient("503")
 
     def test_invalid_response(self):
@@ -178,19 +177,12 @@ class TestEngineErrors(EngineCase):
         visible = self.sim.visible_transactions(self.sim.ACCOUNT_CHECKING_ID)
         client = self.link._get_client(page_limit=10)
         read_pages = client.iter_transaction_pages
-        sim = self.sim
 
         def provider_fails_after_first_page(*args, **kwargs):
             for number, page in enumerate(read_pages(*args, **kwargs)):
                 yield page
                 if number == 0:  # page 2 and the next ones answer 503
-                    sim.add_fault(
-                        "503",
-                        method="GET",
-                        path="/accounts/*/transactions",
-                        times=None,
-                        retry_after=600,
-                    )
+                    self.transactions_unavailable()
 
         client.iter_transaction_pages = provider_fails_after_first_page
         # (not assertRaises: Odoo's rolls back to a savepoint, the engine does not)
@@ -218,13 +210,7 @@ class TestEngineErrors(EngineCase):
         """Through ``_sync``, reading fails from the first page: a transient
         error is recorded (no alarm), the cursor stays, the next run imports."""
         checking, journal = self.map_account(self.link, self.sim.ACCOUNT_CHECKING_ID)
-        self.sim.add_fault(
-            "503",
-            method="GET",
-            path="/accounts/*/transactions",
-            times=None,
-            retry_after=600,
-        )
+        self.transactions_unavailable()
         self.link._sync()
         self.assertEqual(self.link.state, "connected")
         self.assertTrue(self.link.error_since)

@@ -3,7 +3,12 @@ import time
 
 from odoo.tests import HttpCase, tagged
 
-from .common import LoopbackRequestsMixin, start_simulator
+from .common import (
+    LoopbackRequestsMixin,
+    ponto_api_values,
+    ponto_connect_values,
+    start_simulator,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -26,17 +31,7 @@ class TestBankSyncTour(LoopbackRequestsMixin, HttpCase):
             (4, self.env.ref("account.group_account_user").id)
         ]
         self.provider = self.env["bank.sync.provider"].create(
-            {
-                "name": "Ponto (simulator)",
-                "provider_type": "ponto",
-                "ponto_profile": "ponto_api",
-                "environment": "simulator",
-                "api_base_url": self.sim.api_url,
-                "ca_bundle": self.ca,
-                "client_id": self.sim.CUSTOM_CLIENT_ID,
-                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
-                "company_id": self.env.company.id,
-            }
+            ponto_api_values(self.sim, self.ca, self.env.company)
         )
 
     def test_connect_map_and_import(self):
@@ -77,18 +72,9 @@ class TestBankSyncTour(LoopbackRequestsMixin, HttpCase):
         the web client (a full page load after the provider's page)."""
         admin = self.env.ref("base.user_admin")
         provider = self.env["bank.sync.provider"].create(
-            {
-                "name": "Ponto Connect (simulator)",
-                "provider_type": "ponto",
-                "ponto_profile": "ponto_connect",
-                "environment": "simulator",
-                "api_base_url": self.sim.connect_url,
-                "authorization_url": self.sim.authorization_url,
-                "ca_bundle": self.ca,
-                "client_id": self.sim.CONNECT_CLIENT_ID,
-                "client_secret": self.sim.CONNECT_CLIENT_SECRET,
-                "company_id": self.env.company.id,
-            }
+            ponto_connect_values(
+                self.sim, self.ca, self.env.company, application_id=False
+            )
         )
         self.env["bank.sync.institution"]._refresh_from_provider(provider)
         kbc = self.env["bank.sync.institution"].search(

@@ -1,2 +1,3 @@
 from . import bank_sync_connect_wizard
 from . import bank_sync_account_wizard
+from . import bank_sync_account_wizard_line

@@ -123,47 +123,44 @@ class BankSyncConnectWizard(models.TransientModel):
     )
     def _compute_institution_warning(self):
         for wizard in self:
-            institution = wizard.institution_id
-            messages = []
-            if institution.status == "beta":
-                messages.append(
-                    self.env._(
-                        "%(bank)s is in beta at %(provider)s: the connection may "
-                        "fail more often than with other banks.",
-                        bank=institution.name,
-                        provider=wizard.provider_id.name,
-                    )
-                )
-            elif institution.status == "experimental":
-                messages.append(
-                    self.env._(
-                        "%(bank)s is experimental at %(provider)s: the connection "
-                        "may fail more often than with other banks.",
-                        bank=institution.name,
-                        provider=wizard.provider_id.name,
-                    )
-                )
-            if institution.maintenance:
-                if institution.maintenance_until:
-                    messages.append(
-                        self.env._(
-                            "%(bank)s is in maintenance until %(until)s: connecting "
-                            "and synchronizing may fail until then.",
-                            bank=institution.name,
-                            until=format_datetime(
-                                self.env, institution.maintenance_until
-                            ),
-                        )
-                    )
-                else:
-                    messages.append(
-                        self.env._(
-                            "%(bank)s is in maintenance: connecting and "
-                            "synchronizing may fail until it ends.",
-                            bank=institution.name,
-                        )
-                    )
-            wizard.institution_warning = " ".join(messages) or False
+            messages = [wizard._status_warning(), wizard._maintenance_warning()]
+            wizard.institution_warning = " ".join(filter(None, messages)) or False
+
+    def _status_warning(self):
+        """The warning of a bank in beta or experimental at the provider."""
+        institution = self.institution_id
+        names = {"bank": institution.name, "provider": self.provider_id.name}
+        if institution.status == "beta":
+            return self.env._(
+                "%(bank)s is in beta at %(provider)s: the connection may "
+                "fail more often than with other banks.",
+                **names,
+            )
+        if institution.status == "experimental":
+            return self.env._(
+                "%(bank)s is experimental at %(provider)s: the connection "
+                "may fail more often than with other banks.",
+                **names,
+            )
+        return False
+
+    def _maintenance_warning(self):
+        """The warning of a bank in maintenance."""
+        institution = self.institution_id
+        if not institution.maintenance:
+            return False
+        if institution.maintenance_until:
+            return self.env._(
+                "%(bank)s is in maintenance until %(until)s: connecting "
+                "and synchronizing may fail until then.",
+                bank=institution.name,
+                until=format_datetime(self.env, institution.maintenance_until),
+            )
+        return self.env._(
+            "%(bank)s is in maintenance: connecting and "
+            "synchronizing may fail until it ends.",
+            bank=institution.name,
+        )
 
     # --- buttons ------------------------------------------------------------------
 

@@ -1,0 +1,233 @@
+"""Connection states: how the outcome of a sync (success, or a client error
+class) becomes a state of ``bank.sync.link``, its ``last_error_*`` fields and
+``error_since``, ONE chatter message and ONE activity (``_set_state``).
+
+The import itself (pages, dedupe, cursor, balances) is ``bank_sync_engine.py``.
+"""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..clients import errors
+
+#: a provider that stays unavailable longer than this becomes an error
+TRANSIENT_GRACE = timedelta(hours=24)
+#: retry delay of a transient failure when the provider gave none
+TRANSIENT_RETRY = timedelta(hours=1)
+#: retry delay of refused credentials (they may be fixed in the meantime)
+AUTH_RETRY = timedelta(hours=24)
+
+#: error class → handler ``_on_sync_error_<kind>``; the first match wins
+ERROR_KINDS = (
+    (errors.AuthenticationError, "authentication"),
+    (errors.ConsentExpired, "consent_expired"),
+    (errors.RateLimited, "transient"),
+    (errors.TemporaryError, "transient"),
+    (errors.SynchronizationFailed, "transient"),
+    (errors.InstitutionUnavailable, "maintenance"),
+    (errors.BankSyncError, "failure"),
+)
+#: when several accounts fail differently, the most severe kind decides
+SEVERITY = ("authentication", "consent_expired", "failure", "transient", "maintenance")
+#: states that need someone: one chatter message and one activity on entry
+PROBLEM_STATES = ("renewal_needed", "expired", "error")
+
+
+def error_kind(error):
+    return next(kind for cls, kind in ERROR_KINDS if isinstance(error, cls))
+
+
+class BankSyncLink(models.Model):
+    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+
+    # --- outcome of a run ---------------------------------------------------------
+
+    def _apply_sync_outcome(self, problems, missing, read=False):
+        """``read``: some account was read in this run (its lines imported)."""
+        now = fields.Datetime.now()
+        if read or not problems:
+            self.last_sync = now
+        if missing:
+            self._set_state("renewal_needed", message=self._missing_message(missing))
+        if problems:
+            worst = min(problems, key=lambda e: SEVERITY.index(error_kind(e)))
+            getattr(self, f"_on_sync_error_{error_kind(worst)}")(worst)
+            return
+        interval = timedelta(hours=max(1, self.sync_interval_hours or 0))
+        self.write({"next_sync": now + interval, **self._no_error_values()})
+        still_missing = self.online_account_ids.filtered(
+            lambda a: a.journal_id and a.missing_at_provider
+        )
+        self._set_state("renewal_needed" if still_missing else "connected")
+
+    # --- states, messages, activities ----------------------------------------------
+
+    def _set_state(self, state, message=None, error=None):
+        """Move to ``state``. Only a change posts ONE chatter message and
+        schedules ONE activity (problem states), so a failure repeated on every
+        run does not flood the chatter. ``error`` (a ``BankSyncError``) is stored
+        in the ``last_error_*`` fields; reaching ``connected`` clears them."""
+        now = fields.Datetime.now()
+        for link in self:
+            vals = {}
+            if error is not None:
+                vals.update(link._error_values(error))
+                vals["error_since"] = link.error_since or now
+            elif state == "connected":
+                vals.update(link._no_error_values())
+            changed = link.state != state
+            if changed:
+                vals["state"] = state
+            # the chatter message below says it all: no tracking message too
+            link.with_context(mail_notrack=True).write(vals)
+            if changed:
+                link._notify_state_change(state, message)
+
+    def _notify_state_change(self, state, message):
+        self.ensure_one()
+        label = dict(self._fields["state"]._description_selection(self.env))[state]
+        body = message or self._default_state_message(state)
+        if body:
+            text = self.env._(
+                "Connection state: %(state)s. %(message)s", state=label, message=body
+            )
+        else:
+            text = self.env._("Connection state: %(state)s.", state=label)
+        self.message_post(body=text, subtype_xmlid="mail.mt_note")
+        # one open activity at a time: the previous one is obsolete
+        self.activity_unlink(["mail.mail_activity_data_warning"])
+        if state in PROBLEM_STATES:
+            self.activity_schedule(
+                "mail.mail_activity_data_warning",
+                summary=self.env._("Bank connection: %(state)s", state=label),
+                note=body,
+                user_id=(self.user_id or self.create_uid or self.env.user).id,
+            )
+
+    def _default_state_message(self, state):
+        if state == "connected":
+            return self.env._("The bank synchronization works again.")
+        return None
+
+    @api.model
+    def _error_values(self, error):
+        return {
+            "last_error_code": error.code or type(error).__name__,
+            "last_error_message": str(error),
+            "last_error_request_id": error.request_id or False,
+        }
+
+    @api.model
+    def _no_error_values(self):
+        """The error fields of a connection that works."""
+        return {
+            "last_error_code": False,
+            "last_error_message": False,
+            "last_error_request_id": False,
+            "error_since": False,
+        }
+
+    def _provider_label(self):
+        selection = self.provider_id._fields["provider_type"]
+        labels = dict(selection._description_selection(self.env))
+        return labels.get(self.provider_id.provider_type) or self.provider_id.name
+
+    def _missing_message(self, accounts):
+        return self.env._(
+            "%(provider)s lost access to some accounts (%(accounts)s): re-authorise "
+            "them in %(provider)s, then run Fetch Accounts. Their transactions are "
+            "kept.",
+            provider=self._provider_label(),
+            accounts=", ".join(accounts.mapped("display_name")),
+        )
+
+    def _on_sync_error_authentication(self, error):
+        self.next_sync = fields.Datetime.now() + AUTH_RETRY
+        self._set_state(
+            "error",
+            message=self.env._(
+                "The credentials are invalid or the connection is broken: check "
+                "the client id and secret of the provider %(provider)s, or connect "
+                "again. (%(error)s)",
+                provider=self.provider_id.name,
+                error=str(error),
+            ),
+            error=error,
+        )
+
+    def _on_sync_error_consent_expired(self, error):
+        self.next_sync = False
+        self._set_state(
+            "expired",
+            message=self.env._(
+                "The bank consent has expired: renew the connection (re-authorise "
+                "the accounts in %(provider)s), then fetch the transactions again.",
+                provider=self._provider_label(),
+            ),
+            error=error,
+        )
+
+    def _on_sync_error_maintenance(self, error):
+        """The bank is in maintenance: no alarm, one note (not one per run)."""
+        values = self._error_values(error)
+        first = self.last_error_code != values["last_error_code"]
+        self.write(
+            {
+                **values,
+                "next_sync": fields.Datetime.now() + TRANSIENT_RETRY,
+            }
+        )
+        if first:
+            self.message_post(
+                body=self.env._(
+                    "%(bank)s is in maintenance: the transactions %(provider)s "
+                    "already had were imported; the bank will be read again on the "
+                    "next run. (%(error)s)",
+                    bank=self.institution_id.name or self.env._("The bank"),
+                    provider=self._provider_label(),
+                    error=str(error),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _on_sync_error_transient(self, error):
+        """Unavailable or rate limited: retried later, silently for a day."""
+        now = fields.Datetime.now()
+        since = self.error_since or now
+        retry_after = getattr(error, "retry_after", None)
+        delay = timedelta(seconds=retry_after) if retry_after else TRANSIENT_RETRY
+        self.write(
+            {
+                **self._error_values(error),
+                "error_since": since,
+                "next_sync": now + delay,
+            }
+        )
+        if now - since > TRANSIENT_GRACE:
+            self._set_state(
+                "error",
+                message=self.env._(
+                    "%(provider)s has been unavailable or refusing the "
+                    "synchronization since %(since)s; it is retried automatically. "
+                    "(%(error)s)",
+                    provider=self._provider_label(),
+                    since=fields.Datetime.to_string(since),
+                    error=str(error),
+                ),
+                error=error,
+            )
+
+    def _on_sync_error_failure(self, error):
+        interval = timedelta(hours=max(1, self.sync_interval_hours or 0))
+        self.next_sync = fields.Datetime.now() + interval
+        self._set_state(
+            "error",
+            message=self.env._(
+                "The synchronization failed: %(error)s. It is retried "
+                "automatically; if it persists, give the request id to the "
+                "provider's support.",
+                error=str(error),
+            ),
+            error=error,
+        )

@@ -1,0 +1,348 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.base.models.res_bank import sanitize_account_number
+
+from ..models.bank_sync_provider import _naive
+
+#: default start of the first import of a new journal: Ponto (and most banks
+#: under PSD2) give about 90 days of history on a first access anyway
+DEFAULT_HISTORY_DAYS = 90
+
+LINE_ACTIONS = [
+    ("create", "Create a new bank journal"),
+    ("map", "Map to an existing journal"),
+    ("ignore", "Ignore"),
+]
+
+
+class BankSyncAccountWizardLine(models.TransientModel):
+    _name = "bank.sync.account.wizard.line"
+    _description = "Fetch Accounts: Account"
+    _order = "id"
+    _check_company_auto = True
+
+    wizard_id = fields.Many2one(
+        "bank.sync.account.wizard", required=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="wizard_id.company_id")
+    online_account_id = fields.Many2one(
+        "bank.sync.account", string="Known Account", readonly=True
+    )
+    provider_ref = fields.Char(required=True, readonly=True)
+    name = fields.Char(readonly=True)
+    iban = fields.Char(string="IBAN", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_code = fields.Char(readonly=True)
+    holder_name = fields.Char(readonly=True)
+    subtype = fields.Char(readonly=True)
+    institution_ref = fields.Char(readonly=True)
+    balance = fields.Monetary(currency_field="currency_id", readonly=True)
+    available_balance = fields.Monetary(currency_field="currency_id", readonly=True)
+    balance_date = fields.Datetime(readonly=True)
+    consent_expires_at = fields.Datetime(string="Consent Expires On", readonly=True)
+    action = fields.Selection(LINE_ACTIONS, required=True, default="create")
+    journal_id = fields.Many2one(
+        "account.journal",
+        check_company=True,
+        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+    )
+    first_import_date = fields.Date(
+        compute="_compute_first_import_date",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Transactions booked before this date are not imported. Default: "
+        "90 days ago for a new journal, the day after its last transaction for a "
+        "journal that already has some. Empty: everything the provider gives.",
+    )
+
+    @api.model
+    def _values_from_provider(self, link, acc, account=None, journal=None):
+        """Line values for the provider's ``acc`` (a ``clients.base.OnlineAccount``),
+        the known ``account`` of the link when there is one."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", (acc.currency or "").upper())], limit=1)
+        )
+        values = {
+            "provider_ref": acc.id,
+            "online_account_id": account.id if account else False,
+            "name": acc.description or acc.product or acc.reference or acc.id,
+            "iban": acc.reference or False,
+            "currency_id": currency.id,
+            "currency_code": acc.currency or False,
+            "holder_name": acc.holder_name or False,
+            "subtype": acc.subtype or False,
+            "institution_ref": acc.institution_id or False,
+            "balance": float(acc.current_balance or 0),
+            "available_balance": float(acc.available_balance or 0),
+            "balance_date": _naive(acc.current_balance_at),
+            "consent_expires_at": _naive(acc.consent_expires_at),
+        }
+        if account:
+            mapped = account.journal_id
+            values["action"] = "map" if mapped else "ignore"
+            values["journal_id"] = mapped.id
+            return values
+        number = sanitize_account_number(acc.reference or "")
+        if (
+            journal
+            and number
+            and journal.bank_account_id.sanitized_acc_number == number
+        ):
+            values.update(action="map", journal_id=journal.id)
+            return values
+        same = self._journals_of_number(link.company_id, number)
+        free = same.filtered(lambda j: not self._synced_elsewhere(j))
+        if free:
+            values.update(action="map", journal_id=free[0].id)
+        return values
+
+    @api.model
+    def _journals_of_number(self, company, number):
+        if not number:
+            return self.env["account.journal"]
+        return self.env["account.journal"].search(
+            [
+                ("type", "=", "bank"),
+                ("company_id", "=", company.id),
+                ("bank_account_id.sanitized_acc_number", "=", number),
+            ]
+        )
+
+    @api.model
+    def _synced_elsewhere(self, journal, account=None):
+        """The online account (of any connection) already feeding ``journal``,
+        other than ``account``."""
+        domain = [("journal_id", "=", journal.id)]
+        if account:
+            domain.append(("id", "!=", account.id))
+        return (
+            self.env["bank.sync.account"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(domain, limit=1)
+        )
+
+    @api.depends("journal_id", "action")
+    def _compute_first_import_date(self):
+        default = fields.Date.context_today(self) - timedelta(days=DEFAULT_HISTORY_DAYS)
+        for line in self:
+            account = line.online_account_id
+            if account.journal_id and account.journal_id == line.journal_id:
+                line.first_import_date = account.first_import_date
+                continue
+            last = False
+            if line.action == "map" and line.journal_id:
+                last = (
+                    self.env["account.bank.statement.line"]
+                    .search(
+                        [("journal_id", "=", line.journal_id.id)],
+                        order="date desc",
+                        limit=1,
+                    )
+                    .date
+                )
+            line.first_import_date = last + timedelta(days=1) if last else default
+
+    @api.onchange("action")
+    def _onchange_action(self):
+        if self.action != "map":
+            self.journal_id = False
+
+    # --- checks -----------------------------------------------------------------------
+
+    def _check_mapping(self):
+        """Refuse what cannot be right: a journal of another IBAN or currency,
+        one already fed by another online account, one journal twice."""
+        taken = {}
+        for line in self:
+            if line.action == "ignore":
+                continue
+            if not line.currency_id:
+                raise UserError(
+                    self.env._(
+                        "The account %(account)s is in %(currency)s, a currency "
+                        "unknown to Odoo: ignore it.",
+                        account=line._label(),
+                        currency=line.currency_code or "?",
+                    )
+                )
+            if line.action == "create":
+                line._check_can_create()
+                continue
+            journal = line.journal_id
+            if not journal:
+                raise UserError(
+                    self.env._(
+                        "Choose the journal of the account %s, or create a new one.",
+                        line._label(),
+                    )
+                )
+            line._check_journal(journal)
+            if journal in taken:
+                raise UserError(
+                    self.env._(
+                        "The journal %(journal)s is chosen for two accounts "
+                        "(%(first)s and %(second)s): one journal receives one "
+                        "account.",
+                        journal=journal.display_name,
+                        first=taken[journal]._label(),
+                        second=line._label(),
+                    )
+                )
+            taken[journal] = line
+
+    def _label(self):
+        return self.iban or self.name or self.provider_ref
+
+    def _check_journal(self, journal):
+        if journal.type != "bank" or journal.company_id != self.wizard_id.company_id:
+            raise UserError(
+                self.env._(
+                    "The journal %s is not a bank journal of this company.",
+                    journal.display_name,
+                )
+            )
+        number = journal.bank_account_id.sanitized_acc_number
+        if not number or number != sanitize_account_number(self.iban or ""):
+            raise UserError(
+                self.env._(
+                    "The journal %(journal)s has the bank account %(number)s, not "
+                    "%(iban)s: choose the journal of this account, or create a new "
+                    "one.",
+                    journal=journal.display_name,
+                    number=journal.bank_acc_number or self.env._("(none)"),
+                    iban=self.iban,
+                )
+            )
+        journal_currency = journal.currency_id or journal.company_id.currency_id
+        if journal_currency != self.currency_id:
+            raise UserError(
+                self.env._(
+                    "The journal %(journal)s is in %(journal_currency)s but the "
+                    "account %(account)s is in %(currency)s.",
+                    journal=journal.display_name,
+                    journal_currency=journal_currency.name,
+                    account=self._label(),
+                    currency=self.currency_id.name,
+                )
+            )
+        other = self._synced_elsewhere(journal, self.online_account_id)
+        if other:
+            raise UserError(
+                self.env._(
+                    "The journal %(journal)s is already synchronized with the "
+                    "online account %(account)s of the connection %(link)s: "
+                    "a journal receives the transactions of one account only.",
+                    journal=journal.display_name,
+                    account=other.display_name,
+                    link=other.link_id.display_name,
+                )
+            )
+
+    def _check_can_create(self):
+        if not self.env["account.journal"].has_access("create"):
+            raise UserError(
+                self.env._(
+                    "Only accounting administrators can create journals: map the "
+                    "account %s to an existing journal, or ask an administrator.",
+                    self._label(),
+                )
+            )
+        same = self._journals_of_number(
+            self.wizard_id.company_id, sanitize_account_number(self.iban or "")
+        )
+        if same:
+            raise UserError(
+                self.env._(
+                    "The journal %(journal)s already has the bank account %(iban)s: "
+                    "map the account to it instead of creating a new journal.",
+                    journal=same[0].display_name,
+                    iban=self.iban,
+                )
+            )
+
+    # --- writing ----------------------------------------------------------------------
+
+    def _create_journal(self):
+        company = self.wizard_id.company_id
+        currency = self.currency_id
+        if not currency.active:
+            currency.sudo().active = True
+        values = {
+            "name": self.name or self.iban,
+            "type": "bank",
+            "company_id": company.id,
+            "bank_acc_number": self.iban,
+            "currency_id": currency.id if currency != company.currency_id else False,
+            "bank_statements_source": "online_sync",
+        }
+        bank = self._bank()
+        if bank:
+            values["bank_id"] = bank.id
+        return self.env["account.journal"].create(values)
+
+    def _bank(self):
+        """The ``res.bank`` of the connection's institution (by BIC)."""
+        institution = self.wizard_id.link_id.institution_id
+        if not institution.bic:
+            return self.env["res.bank"]
+        banks = self.env["res.bank"].sudo()
+        bank = banks.search([("bic", "=ilike", institution.bic)], limit=1)
+        if not bank:
+            bank = banks.create(
+                {
+                    "name": institution.name,
+                    "bic": institution.bic,
+                    "country": institution.country_id.id,
+                }
+            )
+        return bank.with_env(self.env)
+
+    def _account_values(self):
+        return {
+            "name": self.name,
+            "iban": self.iban,
+            "currency_id": self.currency_id.id,
+            "holder_name": self.holder_name,
+            "subtype": self.subtype,
+            "institution_ref": self.institution_ref,
+            "balance": self.balance,
+            "available_balance": self.available_balance,
+            "balance_date": self.balance_date,
+            "consent_expires_at": self.consent_expires_at,
+            "missing_at_provider": False,
+        }
+
+    def _apply(self, journal):
+        """Create or update the online account of this line."""
+        account = self.online_account_id
+        values = self._account_values()
+        if self.action == "ignore":
+            if account:
+                account.write({**values, "journal_id": False})
+            return account
+        values["journal_id"] = journal.id
+        values["first_import_date"] = self.first_import_date
+        if journal.bank_statements_source != "online_sync":
+            # Part of mapping the account: a bookkeeper may map a journal they
+            # cannot configure.
+            journal.sudo().bank_statements_source = "online_sync"
+        if account:
+            if account.journal_id != journal:
+                # Another journal: its first import starts afresh.
+                values["cursor_ref"] = False
+            account.write(values)
+            return account
+        return self.env["bank.sync.account"].create(
+            {
+                **values,
+                "link_id": self.wizard_id.link_id.id,
+                "provider_ref": self.provider_ref,
+            }
+        )
