@@ -16,6 +16,8 @@
         "security/account_bank_sync_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        "data/ir_cron_consent.xml",
+        "data/mail_template_data.xml",
         "views/bank_sync_provider_views.xml",
         "views/bank_sync_institution_views.xml",
         "views/bank_sync_link_views.xml",

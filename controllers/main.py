@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..clients import errors
+from ..models.bank_sync_renew import CONNECTION_URL, REAUTHORIZE_RETURN_PATH
 
 _logger = logging.getLogger(__name__)
 
@@ -63,6 +64,16 @@ class BankSyncController(http.Controller):
                 ),
                 status=502,
             )
+        if session.purpose == "renew":
+            # Renew (Ponto Connect, refused refresh token): the accounts keep
+            # their journals; back to the connection.
+            try:
+                link._bank_sync_renewed(link._get_client())
+            except errors.BankSyncError as exc:
+                _logger.info(
+                    "Bank connection %s: renewal read failed: %s", link.id, exc
+                )
+            return request.redirect(CONNECTION_URL % link.id)
         try:
             wizard = env["bank.sync.account.wizard"]._create_for_link(link)
         except UserError as exc:
@@ -75,6 +86,55 @@ class BankSyncController(http.Controller):
                 status=502,
             )
         return request.redirect(f"{ACCOUNT_WIZARD_URL}/{wizard.id}")
+
+    @http.route(
+        REAUTHORIZE_RETURN_PATH,
+        type="http",
+        auth="user",
+        methods=["GET"],
+    )
+    def reauthorize_return(self, state=None, error=None, **kwargs):
+        """The provider sends the user back here after a reauthorization
+        request (Renew): read the new consent expiry, go on to the next
+        account's page or back to the connection, connected again."""
+        env = request.env
+        session = env["bank.sync.auth.session"]._consume(state)
+        if not session or session.purpose != "reauthorize":
+            return self._page(
+                env._("This renewal link is not valid"),
+                env._(
+                    "The link is unknown, was already used, has expired (it is valid "
+                    "for 10 minutes), or was started by another user. Nothing was "
+                    "changed: open the connection and click Renew again."
+                ),
+            )
+        link = env["bank.sync.link"].browse(session.link_id.id)
+        if error:
+            return self._page(
+                env._("The renewal was not given"),
+                env._(
+                    "%(provider)s did not renew the consent of %(bank)s (%(reason)s). "
+                    "Click Renew again to retry.",
+                    provider=link.provider_id.name,
+                    bank=link.institution_id.name,
+                    reason=error,
+                ),
+            )
+        try:
+            url = link._bank_sync_reauthorized(session)
+        except (errors.BankSyncError, UserError) as exc:
+            _logger.info("Bank connection %s: renewal failed: %s", link.id, exc)
+            return self._page(
+                env._("The renewal could not be completed"),
+                env._(
+                    "%(provider)s refused to complete the renewal: %(error)s. "
+                    "Click Renew again to retry.",
+                    provider=link.provider_id.name,
+                    error=str(exc),
+                ),
+                status=502,
+            )
+        return request.redirect(url, local=url.startswith("/"))
 
     @staticmethod
     def _finish(link, session, code):

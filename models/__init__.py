@@ -9,3 +9,6 @@ from . import bank_sync_mapping
 from . import bank_sync_link_state
 from . import bank_sync_engine
 from . import bank_sync_cron
+from . import bank_sync_consent
+from . import bank_sync_renew
+from . import account_journal_dashboard

@@ -1,0 +1,139 @@
+"""The bank journal's card on the Accounting dashboard: the state of its bank
+feed in the dashboard data (``kanban_dashboard`` JSON, key ``bank_sync``), so
+that the kanban template needs no field restricted to our groups; *Connect
+bank*, *Renew*, the connection from the error badge; sync on open."""
+
+from datetime import timedelta
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_datetime
+
+#: "Connected until" turns orange this many days before the end
+EXPIRY_WARNING_DAYS = 15
+#: states whose error badge opens the connection
+BADGE_STATES = ("error", "renewal_needed", "expired")
+BANK_SYNC_GROUPS = ("account.group_account_user", "account.group_account_manager")
+
+
+class AccountJournal(models.Model):
+    _inherit = "account.journal"  # pylint: disable=consider-merging-classes-inherited
+
+    def _bank_sync_user_allowed(self):
+        return any(self.env.user.has_group(group) for group in BANK_SYNC_GROUPS)
+
+    def _fill_bank_cash_dashboard_data(self, dashboard_data):
+        super()._fill_bank_cash_dashboard_data(dashboard_data)
+        journals = self.filtered(lambda j: j.type in ("bank", "credit"))
+        if not journals or not self._bank_sync_user_allowed():
+            return
+        # read as the connection's data, not the user's: balances and dates
+        # only (our fields carry groups; the user is in one of them anyway)
+        accounts = (
+            self.env["bank.sync.account"]
+            .sudo()
+            .search([("journal_id", "in", journals.ids)])
+        )
+        by_journal = {account.journal_id.id: account for account in accounts}
+        for journal in journals:
+            account = by_journal.get(journal.id)
+            data = dashboard_data[journal.id]
+            if account:
+                data["bank_sync"] = journal._bank_sync_card_data(account, data)
+            data["bank_sync_connect"] = not account and journal.type == "bank"
+
+    def _bank_sync_card_data(self, account, data):
+        """The card's values for the journal fed by ``account`` (sudo)."""
+        self.ensure_one()
+        link = account.link_id
+        now = fields.Datetime.now()
+        until = link.connected_until
+        until_class = ""
+        if until and (until <= now or link.state == "expired"):
+            until_class = "text-danger"
+        elif until and until - now < timedelta(days=EXPIRY_WARNING_DAYS):
+            until_class = "text-warning"
+        expired = link.state == "expired" or bool(until and until <= now)
+        currency = (
+            account.currency_id or self.currency_id or self.company_id.currency_id
+        )
+        balance = difference = None
+        if account.balance_date:
+            difference = account.balance - self.current_statement_balance
+            if currency.is_zero(difference):
+                difference = None
+            balance = currency.format(account.balance)
+        error = link.state in BADGE_STATES and link.state != "expired"
+        labels = dict(link._fields["state"]._description_selection(self.env))
+        return {
+            "link_id": link.id,
+            "state": link.state,
+            "state_label": labels.get(link.state, link.state),
+            "connected_until": until
+            and format_datetime(self.env, until, dt_format="short"),
+            "connected_until_class": until_class,
+            "expired": expired,
+            "last_sync": link.last_sync
+            and format_datetime(self.env, link.last_sync, dt_format="short"),
+            "provider_balance": balance,
+            "odoo_balance": currency.format(self.current_statement_balance),
+            "balance_difference": difference is not None
+            and currency.format(difference),
+            "error": error,
+            "error_message": error and (link.last_error_message or labels[link.state]),
+            "can_renew": link.state not in ("draft", "disconnected"),
+        }
+
+    # --- card buttons ---------------------------------------------------------------
+
+    def _bank_sync_link(self):
+        """The journal's connection, for a user allowed to use it."""
+        self.ensure_one()
+        link = self.sudo().bank_sync_link_id
+        if not link:
+            raise UserError(
+                self.env._(
+                    "The journal %(journal)s is not synchronized with a bank.",
+                    journal=self.display_name,
+                )
+            )
+        return self.env["bank.sync.link"].browse(link.id)
+
+    def action_bank_sync_renew(self):
+        return self._bank_sync_link().action_renew()
+
+    def action_bank_sync_open_link(self):
+        link = self._bank_sync_link()
+        link.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "bank.sync.link",
+            "res_id": link.id,
+            "views": [(False, "form")],
+            "target": "current",
+        }
+
+    def action_bank_sync_connect(self):
+        """*Connect bank* on the card: the institution wizard, this journal
+        preselected."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_bank_sync.action_bank_sync_connect_wizard"
+        )
+        action["context"] = {"default_journal_id": self.id}
+        return action
+
+    # --- sync on open -----------------------------------------------------------------
+
+    def open_action(self):
+        action = super().open_action()
+        if (
+            len(self) == 1
+            and self.type in ("bank", "credit")
+            and self.bank_statements_source == "online_sync"
+            and not self.env.context.get("action_name")
+        ):
+            link = self.sudo().bank_sync_link_id
+            if link:
+                link._bank_sync_sync_on_open()
+        return action

@@ -1,0 +1,337 @@
+"""The consent lifecycle of a connection: "Connected until" (with the provider's
+consent length as a fallback), the daily reminders before the deadline, the
+``expired`` state on the deadline, and Disconnect.
+
+Reminder days: the system parameter ``account_bank_sync.reminder_days``
+("15,3,1" by default), editable on the provider's form (``reminder_days``).
+"""
+
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..clients import errors
+
+_logger = logging.getLogger(__name__)
+
+REMINDER_DAYS_PARAM = "account_bank_sync.reminder_days"
+DEFAULT_REMINDER_DAYS = "15,3,1"
+DEFAULT_CONSENT_DAYS = 180
+#: states whose consent is watched by the daily cron
+WATCHED_STATES = ("connected", "renewal_needed", "error")
+#: a link reaching ``connected`` from these states was (re-)authorised
+AUTHORIZING_STATES = ("draft", "disconnected", "expired")
+RENEW_ACTIVITY = "account_bank_sync.mail_activity_type_bank_sync_renew"
+REMINDER_TEMPLATE = "account_bank_sync.mail_template_bank_sync_consent_reminder"
+
+
+def parse_reminder_days(text):
+    """``"15, 3,1"`` -> ``[15, 3, 1]`` (positive, unique, descending)."""
+    days = set()
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part.isdigit() and int(part) > 0:
+            days.add(int(part))
+    return sorted(days, reverse=True)
+
+
+class BankSyncProvider(models.Model):
+    _inherit = "bank.sync.provider"
+
+    reminder_days = fields.Char(
+        compute="_compute_reminder_days",
+        inverse="_inverse_reminder_days",
+        help="Days before the end of a bank consent when the responsible user "
+        "and the followers of the connection are reminded to renew it, comma "
+        "separated (all providers).",
+    )
+
+    def _compute_reminder_days(self):
+        value = self.env["bank.sync.link"]._reminder_days_text()
+        for provider in self:
+            provider.reminder_days = value
+
+    def _inverse_reminder_days(self):
+        for provider in self:
+            days = parse_reminder_days(provider.reminder_days)
+            self.env["ir.config_parameter"].sudo().set_param(
+                REMINDER_DAYS_PARAM,
+                ",".join(map(str, days)) or DEFAULT_REMINDER_DAYS,
+            )
+
+
+class BankSyncLink(models.Model):
+    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+
+    authorized_at = fields.Datetime(
+        string="Authorised On",
+        readonly=True,
+        copy=False,
+        help="The last authorisation at the provider; with the provider's consent "
+        "length, the end of the consent when the provider does not give it.",
+    )
+    reminder_sent_days = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="The last reminder sent (days before the end of the consent).",
+    )
+    reminder_deadline = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="The end of the consent the reminders sent refer to.",
+    )
+    consent_days_left = fields.Integer(compute="_compute_consent_days_left")
+
+    # --- connected until ------------------------------------------------------------
+
+    @api.depends("authorized_at", "provider_id.consent_days")
+    def _compute_connected_until(self):
+        """The earliest expiry the provider gives for the accounts; when it gives
+        none, the provider's consent length from the last authorisation."""
+        res = super()._compute_connected_until()
+        for link in self:
+            if not link.connected_until and link.authorized_at:
+                days = link.provider_id.consent_days or DEFAULT_CONSENT_DAYS
+                link.connected_until = link.authorized_at + timedelta(days=days)
+        return res
+
+    @api.depends("connected_until")
+    def _compute_consent_days_left(self):
+        today = fields.Datetime.now().date()
+        for link in self:
+            until = link.connected_until
+            link.consent_days_left = (until.date() - today).days if until else 0
+
+    def _set_state(self, state, message=None, error=None):
+        """Reaching ``connected`` from draft, disconnected or expired is an
+        authorisation: the fallback consent length starts again."""
+        fresh = self.browse()
+        if state == "connected":
+            fresh = self.filtered(lambda link: link.state in AUTHORIZING_STATES)
+        if state in ("expired", "disconnected"):
+            # the state's own activity (or none) replaces the reminder's
+            self._unlink_renew_activities()
+        res = super()._set_state(state, message=message, error=error)
+        fresh.filtered(lambda link: link.state == "connected")._mark_authorized()
+        return res
+
+    def _mark_authorized(self):
+        """The consent was given again now (connect, renew): the fallback
+        consent length restarts and the reminder series with it."""
+        self.write(
+            {
+                "authorized_at": fields.Datetime.now(),
+                "reminder_sent_days": 0,
+                "reminder_deadline": False,
+            }
+        )
+        self._unlink_renew_activities()
+
+    # --- daily cron: reminders and expiry ---------------------------------------------
+
+    @api.model
+    def _reminder_days_text(self):
+        text = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(REMINDER_DAYS_PARAM, DEFAULT_REMINDER_DAYS)
+        )
+        return ",".join(map(str, parse_reminder_days(text)))
+
+    @api.model
+    def _cron_consent_check(self):
+        """Daily: expire the connections past their deadline, remind the others
+        15, 3 and 1 days before (``account_bank_sync.reminder_days``)."""
+        thresholds = parse_reminder_days(self._reminder_days_text())
+        links = self.search(
+            [("state", "in", WATCHED_STATES), ("connected_until", "!=", False)]
+        )
+        now = fields.Datetime.now()
+        # days left depend on today, not on a field: compute them afresh
+        links.invalidate_recordset(["consent_days_left"])
+        for link in links:
+            try:
+                with self.env.cr.savepoint():
+                    if link.connected_until <= now:
+                        link._consent_expire()
+                    else:
+                        link._consent_remind(thresholds)
+            except Exception:
+                # one connection (a broken template, a mail server) never
+                # stops the others
+                _logger.exception("Consent check of connection %s failed", link.id)
+        return len(links)
+
+    def _consent_expire(self):
+        self.ensure_one()
+        # the state's message says it all: no tracking message too
+        self.with_context(mail_notrack=True).next_sync = False
+        self._set_state(
+            "expired",
+            message=self.env._(
+                "The bank consent ended on %(date)s: click Renew on the connection "
+                "to authorise the accounts again at %(provider)s; the transactions "
+                "of the meantime are imported afterwards.",
+                date=fields.Datetime.to_string(self.connected_until),
+                provider=self.provider_id.name,
+            ),
+        )
+
+    def _consent_due_threshold(self, thresholds):
+        """The reminder due now (days), or 0."""
+        self.ensure_one()
+        if self.reminder_deadline and self.connected_until > self.reminder_deadline:
+            # renewed since the last reminder: a new series, nothing to do now
+            self.write({"reminder_sent_days": 0, "reminder_deadline": False})
+            self._unlink_renew_activities()
+        left = self.consent_days_left
+        due = min((days for days in thresholds if left <= days), default=0)
+        sent = self.reminder_sent_days
+        if not due or (sent and due >= sent):
+            return 0
+        return due
+
+    def _consent_remind(self, thresholds):
+        self.ensure_one()
+        due = self._consent_due_threshold(thresholds)
+        if not due:
+            return False
+        template = self.env.ref(REMINDER_TEMPLATE)
+        partners = self.user_id.partner_id
+        self.message_post_with_source(
+            template,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=partners.ids,
+        )
+        self.write(
+            {"reminder_sent_days": due, "reminder_deadline": self.connected_until}
+        )
+        self._schedule_renew_activity()
+        return True
+
+    def _schedule_renew_activity(self):
+        """ONE "Renew bank connection" activity: an open one is moved to the
+        deadline instead of adding another."""
+        self.ensure_one()
+        activity_type = self.env.ref(RENEW_ACTIVITY)
+        deadline = self.connected_until.date()
+        existing = self.activity_ids.filtered(
+            lambda a: a.activity_type_id == activity_type
+        )
+        if existing:
+            existing.write({"date_deadline": deadline})
+            return existing
+        return self.activity_schedule(
+            RENEW_ACTIVITY,
+            date_deadline=deadline,
+            note=self.env._(
+                "The bank consent of %(link)s ends on %(date)s: click Renew on the "
+                "connection.",
+                link=self.display_name,
+                date=fields.Date.to_string(deadline),
+            ),
+            user_id=(self.user_id or self.create_uid or self.env.user).id,
+        )
+
+    def _unlink_renew_activities(self):
+        activity_type = self.env.ref(RENEW_ACTIVITY, raise_if_not_found=False)
+        if activity_type:
+            self.activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type
+            ).unlink()
+
+    # --- disconnect ------------------------------------------------------------------
+
+    def action_disconnect(self):
+        # the state's message says it all: no tracking message too (the
+        # tokens and the fields are written before the state changes)
+        for link in self.with_context(mail_notrack=True):
+            link._bank_sync_disconnect()
+        return True
+
+    def _bank_sync_disconnect(self):
+        """Revoke at the provider (what fails is said in the chatter, and does
+        not block), keep the imported lines, give the journals back to manual
+        statements, forget the tokens."""
+        self.ensure_one()
+        accounts = self.with_context(active_test=False).online_account_ids
+        failures = self._bank_sync_revoke(accounts) if self.state != "draft" else []
+        journals = accounts.journal_id
+        journals.filtered(
+            lambda j: j.bank_statements_source == "online_sync"
+        ).sudo().write({"bank_statements_source": "undefined"})
+        # release the journals: connecting the bank again maps them anew
+        accounts.write({"journal_id": False, "consent_expires_at": False})
+        # recomputed here, where tracking is off
+        self.flush_recordset(["connected_until"])
+        self._bank_sync_store_tokens(None)
+        self.write(
+            {
+                "next_sync": False,
+                "authorized_at": False,
+                "reminder_sent_days": 0,
+                "reminder_deadline": False,
+                **self._no_error_values(),
+            }
+        )
+        self._set_state(
+            "disconnected", message=self._disconnect_message(accounts, journals)
+        )
+        if failures:
+            self.message_post(
+                body=self.env._(
+                    "%(provider)s could not revoke everything; remove it in "
+                    "%(provider)s yourself: %(failures)s",
+                    provider=self.provider_id.name,
+                    failures="; ".join(failures),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return failures
+
+    def _bank_sync_revoke(self, accounts):
+        """Remove the accounts from the integration and revoke the tokens;
+        returns what could not be done."""
+        failures = []
+        try:
+            client = self._get_client()
+        except (errors.BankSyncError, ValueError) as exc:
+            return [self.env._("the provider could not be reached (%s)", str(exc))]
+        for account in accounts.filtered(lambda a: not a.missing_at_provider):
+            try:
+                client.remove_account(account.provider_ref)
+            except errors.BankSyncError as exc:
+                _logger.info("Connection %s: remove account failed: %s", self.id, exc)
+                failures.append(
+                    self.env._(
+                        "account %(account)s (%(error)s)",
+                        account=account.display_name,
+                        error=str(exc),
+                    )
+                )
+        try:
+            client.revoke()
+        except errors.BankSyncError as exc:
+            _logger.info("Connection %s: revoke failed: %s", self.id, exc)
+            failures.append(self.env._("the access tokens (%s)", str(exc)))
+        return failures
+
+    def _disconnect_message(self, accounts, journals):
+        lines = self.env["account.bank.statement.line"].search_count(
+            [("bank_sync_account_id", "in", accounts.ids)]
+        )
+        message = self.env._(
+            "%(provider)s no longer feeds these accounts. The %(count)s imported "
+            "transactions are kept.",
+            provider=self.provider_id.name,
+            count=lines,
+        )
+        if journals:
+            message += " " + self.env._(
+                "The journals %s are fed manually again; connect the bank again to "
+                "map them anew.",
+                ", ".join(journals.mapped("display_name")),
+            )
+        return message

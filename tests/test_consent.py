@@ -1,0 +1,297 @@
+"""The consent lifecycle: "Connected until", the reminders 15, 3 and 1 days
+before it (frozen time, day by day), and the ``expired`` state on the deadline."""
+
+from datetime import UTC, datetime, timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+
+from .common import BankSyncCase
+
+#: the day the tests start (03:00 UTC, when the daily cron runs)
+START = datetime(2026, 3, 1, 3, 0)
+#: the consent of the tests' account ends 20 days later, at 10:00 UTC
+DEADLINE = datetime(2026, 3, 21, 10, 0)
+FR_SUBJECT = (
+    "Renouvelez la connexion bancaire {{ object.name }} avant le "
+    "{{ format_date(object.connected_until) }}"
+)
+
+
+@tagged("post_install", "-at_install")
+class TestConnectedUntil(BankSyncCase):
+    def test_from_the_provider(self):
+        link = self.make_link()
+        checking, _j = self.map_account(link, self.sim.ACCOUNT_CHECKING_ID)
+        savings, _j = self.map_account(link, self.sim.ACCOUNT_SAVINGS_ID)
+        link._sync()
+        expected = {
+            a["id"]: datetime.fromisoformat(
+                a["authorization_expires_at"].replace("Z", "+00:00")
+            )
+            .astimezone(UTC)
+            .replace(tzinfo=None, microsecond=0)
+            for a in self.sim.seed_info()["accounts"]
+        }
+        self.assertEqual(
+            checking.consent_expires_at, expected[self.sim.ACCOUNT_CHECKING_ID]
+        )
+        self.assertEqual(
+            savings.consent_expires_at, expected[self.sim.ACCOUNT_SAVINGS_ID]
+        )
+        self.assertEqual(
+            link.connected_until,
+            min(checking.consent_expires_at, savings.consent_expires_at),
+        )
+        # the earliest of its accounts
+        checking.consent_expires_at = DEADLINE
+        self.assertEqual(link.connected_until, DEADLINE)
+
+    def test_fallback_on_the_consent_length(self):
+        """No expiry from the provider: the provider's consent length from the
+        authorisation (set when the connect wizard connects)."""
+        institution = self.institution()
+        wizard = self.env["bank.sync.connect.wizard"].create(
+            {"provider_id": self.provider.id, "institution_id": institution.id}
+        )
+        with freeze_time(START):
+            action = wizard.action_connect()
+        link = self.env["bank.sync.account.wizard"].browse(action["res_id"]).link_id
+        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.authorized_at, START)
+        self.assertEqual(link.connected_until, START + timedelta(days=180))
+        self.provider.consent_days = 90
+        self.assertEqual(link.connected_until, START + timedelta(days=90))
+        # a date given by the provider wins
+        self.map_account(
+            link, self.sim.ACCOUNT_CHECKING_ID, consent_expires_at=DEADLINE
+        )
+        self.assertEqual(link.connected_until, DEADLINE)
+        # a sync that works again is no new authorisation
+        link.state = "error"
+        with freeze_time(START + timedelta(days=3)):
+            link._set_state("connected")
+        self.assertEqual(link.authorized_at, START)
+
+    def test_reminder_days_setting(self):
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(self.provider.reminder_days, "15,3,1")
+        self.provider.reminder_days = "2, 10,x"
+        self.assertEqual(params.get_param("account_bank_sync.reminder_days"), "10,2")
+        self.provider.invalidate_recordset(["reminder_days"])
+        self.assertEqual(self.connect_provider.reminder_days, "10,2")
+
+
+class ConsentCase(BankSyncCase):
+    def setUp(self):
+        super().setUp()
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.template = self.env.ref(
+            "account_bank_sync.mail_template_bank_sync_consent_reminder"
+        )
+        self.template.with_context(lang="fr_FR").subject = FR_SUBJECT
+        self.responsible = new_test_user(
+            self.env,
+            login="comptable",
+            name="Comptable",
+            email="comptable@example.com",
+            groups="account.group_account_user",
+            lang="fr_FR",
+            notification_type="email",
+        )
+        self.follower = new_test_user(
+            self.env,
+            login="follower",
+            name="Follower",
+            email="follower@example.com",
+            groups="account.group_account_user",
+            notification_type="email",
+        )
+        self.link = self.make_link(user_id=self.responsible.id)
+        self.link.message_subscribe(partner_ids=self.follower.partner_id.ids)
+        self.account, self.journal = self.map_account(
+            self.link, self.sim.ACCOUNT_CHECKING_ID, consent_expires_at=DEADLINE
+        )
+        self.renew_type = self.env.ref(
+            "account_bank_sync.mail_activity_type_bank_sync_renew"
+        )
+
+    def reminders(self):
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "bank.sync.link"),
+                ("res_id", "=", self.link.id),
+                ("message_type", "=", "comment"),
+                ("subtype_id", "=", self.env.ref("mail.mt_comment").id),
+            ],
+            order="id",
+        )
+
+    def run_days(self, days, on_day=None, crons=("consent",), start=START):
+        """Run the daily cron (and the hourly one) once a day, from ``start``;
+        returns ``{days left: [reminders]}`` of the reminders sent."""
+        sent = {}
+        links = self.env["bank.sync.link"]
+        for day in range(days):
+            now = start + timedelta(days=day)
+            with freeze_time(now):
+                if on_day:
+                    on_day(day)
+                before = self.reminders()
+                if "consent" in crons:
+                    links._cron_consent_check()
+                if "import" in crons:
+                    links._cron_sync_transactions()
+                new = self.reminders() - before
+                if new:
+                    self.assertEqual(len(new), 1, f"day {day}")
+                    until = self.link.connected_until.date()
+                    sent.setdefault((until - now.date()).days, []).append(new)
+        return sent
+
+    def renew_activities(self):
+        return self.link.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.renew_type
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestReminders(ConsentCase):
+    def test_15_3_and_1_days_before_once_each(self):
+        sent = self.run_days(20)
+        self.assertEqual(sorted(sent), [1, 3, 15])
+        self.assertEqual(self.link.reminder_sent_days, 1)
+        self.assertEqual(self.link.state, "connected")
+        self.assertEqual([len(m) for m in sent.values()], [1, 1, 1])
+        for (message,) in sent.values():
+            # to the responsible user and the followers, by e-mail
+            self.assertIn(self.responsible.partner_id, message.partner_ids)
+            notified = message.notification_ids.res_partner_id
+            self.assertIn(self.responsible.partner_id, notified)
+            self.assertIn(self.follower.partner_id, notified)
+            self.assertEqual(
+                set(message.notification_ids.mapped("notification_type")), {"email"}
+            )
+            mails = (
+                self.env["mail.mail"]
+                .sudo()
+                .search([("mail_message_id", "=", message.id)])
+            )
+            self.assertIn(self.responsible.partner_id, mails.recipient_ids)
+            # in the responsible user's language (the template's translation)
+            self.assertTrue(message.subject.startswith("Renouvelez la connexion"))
+            self.assertIn(self.link.name, message.subject)
+            self.assertIn("Renew", message.body)
+        self.assertIn("(in 15 days)", sent[15][0].body)
+        # one "Renew bank connection" activity, for the responsible user
+        activity = self.renew_activities()
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.responsible)
+        self.assertEqual(activity.date_deadline, DEADLINE.date())
+        self.assertEqual(activity.summary, "Renew bank connection")
+
+    def test_language_of_the_responsible(self):
+        self.responsible.lang = "en_US"
+        sent = self.run_days(6)
+        self.assertEqual(list(sent), [15])
+        self.assertTrue(sent[15][0].subject.startswith("Renew the bank connection"))
+
+    def test_renewal_stops_the_series(self):
+        def renew(day):
+            if day == 9:  # 12 days left, the 15-day reminder was sent
+                self.account.consent_expires_at = DEADLINE + timedelta(days=180)
+                self.link._mark_authorized()
+
+        sent = self.run_days(25, on_day=renew)
+        self.assertEqual(list(sent), [15])
+        self.assertFalse(self.renew_activities())
+        self.assertEqual(self.link.reminder_sent_days, 0)
+        self.assertEqual(self.link.state, "connected")
+
+    def test_renewed_at_the_provider_starts_a_new_series(self):
+        """The provider's expiry moves later (renewed elsewhere): the old
+        thresholds are forgotten, the new deadline gets its own series."""
+
+        def renew(day):
+            if day == 10:
+                self.account.consent_expires_at = DEADLINE + timedelta(days=10)
+
+        sent = self.run_days(12, on_day=renew)
+        self.assertEqual(list(sent), [15])
+        # the next run sees the later deadline: the Renew activity is done
+        self.assertFalse(self.renew_activities())
+        sent = self.run_days(19, on_day=renew, start=START + timedelta(days=12))
+        # then 15, 3 and 1 days before the new deadline
+        self.assertEqual(sorted(sent), [1, 3, 15])
+        self.assertEqual(self.link.reminder_sent_days, 1)
+
+    def test_renewed_early_gets_none(self):
+        def renew(day):
+            if day == 2:  # 18 days left: before the first threshold
+                self.account.consent_expires_at = DEADLINE + timedelta(days=180)
+
+        self.assertFalse(self.run_days(25, on_day=renew))
+        self.assertFalse(self.renew_activities())
+
+    def test_late_start_sends_the_most_urgent_only(self):
+        self.account.consent_expires_at = START + timedelta(days=2, hours=7)
+        with freeze_time(START):
+            self.env["bank.sync.link"]._cron_consent_check()
+        self.assertEqual(len(self.reminders()), 1)
+        self.assertEqual(self.link.reminder_sent_days, 3)
+
+
+@tagged("post_install", "-at_install")
+class TestExpiry(ConsentCase):
+    def test_one_message_and_one_activity_over_a_week(self):
+        # the hourly import is not due before the deadline (no HTTP needed)
+        self.link.next_sync = DEADLINE + timedelta(days=30)
+        with freeze_time(START + timedelta(days=19)):
+            self.env["bank.sync.link"]._cron_consent_check()  # the 1-day reminder
+        self.assertEqual(len(self.renew_activities()), 1)
+        messages = self.link.message_ids
+        requests = len(self.sim.requests)
+
+        def overdue(_day):
+            self.link.next_sync = fields.Datetime.now() - timedelta(hours=1)
+
+        with freeze_time(DEADLINE + timedelta(hours=1)):
+            self.env["bank.sync.link"]._cron_consent_check()
+        self.assertEqual(self.link.state, "expired")
+        self.assertFalse(self.link.next_sync)
+        # a week of both crons: quiet
+        self.run_days(
+            7,
+            on_day=overdue,
+            crons=("consent", "import"),
+            start=DEADLINE + timedelta(days=1),
+        )
+        self.assertEqual(self.link.state, "expired")
+        new = self.link.message_ids - messages
+        self.assertEqual(len(new), 1, new.mapped("body"))
+        self.assertIn("Expired", new.body)
+        self.assertIn("click Renew", new.body)
+        self.assertEqual(len(self.link.activity_ids), 1)
+        self.assertFalse(self.renew_activities())
+        self.assertEqual(len(self.sim.requests), requests, "nothing asked Ponto")
+
+    def test_consent_expired_at_the_provider(self):
+        """The provider's ConsentExpired (engine) and the deadline (daily cron)
+        together still make one message and one activity."""
+        messages = self.link.message_ids
+        self.sim.expire_consent(self.sim.ACCOUNT_CHECKING_ID)
+        self.sim.fail_next_sync(self.sim.ACCOUNT_CHECKING_ID, "authorizationExpired")
+        self.link._sync()
+        self.env.cr.flush()  # tracking runs before commit
+        self.assertEqual(self.link.state, "expired")
+        for day in range(7):
+            with freeze_time(fields.Datetime.now() + timedelta(days=day)):
+                self.env["bank.sync.link"]._cron_consent_check()
+                self.env["bank.sync.link"]._cron_sync_transactions()
+        self.env.cr.flush()
+        new = self.link.message_ids - messages
+        self.assertEqual(len(new), 1, new.mapped("body"))
+        self.assertIn("Expired", new.body)
+        self.assertEqual(len(self.link.activity_ids), 1)

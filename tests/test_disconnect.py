@@ -1,0 +1,179 @@
+"""Disconnect: revoked at the provider (what fails is said, and does not
+block), every imported line kept, the journals back to manual, and connecting
+the bank again proposes the former journals."""
+
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from odoo.tests import new_test_user, tagged
+
+from odoo.addons.account_bank_sync.controllers.main import BankSyncController
+
+from .common import BankSyncCase
+
+
+@tagged("post_install", "-at_install")
+class TestDisconnect(BankSyncCase):
+    def imported_link(self):
+        """A custom-integration connection with two accounts imported."""
+        link = self.make_link()
+        self.map_account(link, self.sim.ACCOUNT_CHECKING_ID)
+        self.map_account(link, self.sim.ACCOUNT_SAVINGS_ID)
+        for ref in (self.sim.ACCOUNT_CHECKING_ID, self.sim.ACCOUNT_SAVINGS_ID):
+            self.sim.queue_bank_transactions(ref, 2)
+        link._sync()
+        self.assertEqual(link.state, "connected")
+        return link
+
+    def link_lines(self, link):
+        return self.env["account.bank.statement.line"].search(
+            [("bank_sync_account_id", "in", link.online_account_ids.ids)]
+        )
+
+    def test_disconnect_custom_integration(self):
+        link = self.imported_link()
+        journals = link.journal_ids
+        lines = self.link_lines(link)
+        self.assertTrue(lines)
+        integration = self.sim.store.integrations[self.sim.custom_integration_id]
+        self.assertIn(self.sim.ACCOUNT_CHECKING_ID, integration.account_ids)
+
+        bookkeeper = new_test_user(
+            self.env, login="bookkeeper", groups="account.group_account_user"
+        )
+        link.user_id = bookkeeper
+        self.env.cr.flush()  # what happened before is another transaction
+        messages = link.message_ids
+        link.with_user(bookkeeper).action_disconnect()
+        self.env.cr.flush()  # tracking runs before commit
+
+        self.assertEqual(link.state, "disconnected")
+        self.assertEqual(self.link_lines(link), lines)
+        self.assertTrue(all(line.exists() for line in lines))
+        self.assertEqual(set(journals.mapped("bank_statements_source")), {"undefined"})
+        self.assertFalse(link.journal_ids)
+        self.assertFalse(link.connected_until)
+        self.assertFalse(link.next_sync)
+        # removed from the integration at the provider
+        self.assertNotIn(self.sim.ACCOUNT_CHECKING_ID, integration.account_ids)
+        self.assertNotIn(self.sim.ACCOUNT_SAVINGS_ID, integration.account_ids)
+        self.assertEqual(self.sim.count("DELETE", "*/accounts/*", 200), 2)
+        listed = {acc.id for acc in self.provider._get_client().list_accounts()}
+        self.assertNotIn(self.sim.ACCOUNT_CHECKING_ID, listed)
+        message = link.message_ids - messages
+        self.assertEqual(len(message), 1, "no tracking message besides")
+        self.assertIn("Disconnected", message.body)
+        self.assertIn(f"The {len(lines)} imported transactions are kept", message.body)
+        # the hourly import leaves it alone
+        self.assertFalse(
+            link.filtered_domain(self.env["bank.sync.link"]._cron_due_domain())
+        )
+
+    def test_provider_errors_do_not_block(self):
+        link = self.imported_link()
+        lines = self.link_lines(link)
+        self.sim.add_fault("malformed", "DELETE", "*/accounts/*", times=None)
+        link.action_disconnect()
+        self.assertEqual(link.state, "disconnected")
+        self.assertEqual(self.link_lines(link), lines)
+        self.assertEqual(
+            set(lines.journal_id.mapped("bank_statements_source")), {"undefined"}
+        )
+        body = link.message_ids[0].body
+        self.assertIn("could not revoke everything", body)
+        self.assertIn("account", body)
+
+    def test_draft_asks_nothing(self):
+        link = self.make_link(state="draft")
+        requests_before = len(self.sim.requests)
+        link.action_disconnect()
+        self.assertEqual(link.state, "disconnected")
+        self.assertEqual(len(self.sim.requests), requests_before)
+
+
+@tagged("post_install", "-at_install")
+class TestDisconnectConnect(BankSyncCase):
+    """Ponto Connect: the tokens are revoked, and connecting the bank again
+    through the connect wizard proposes the former journals."""
+
+    def connect(self):
+        """Connect KBC through the connect wizard and the provider's page; the
+        return (``/bank_sync/oauth/return``) is the controller's own code."""
+        institution = self.institution(self.connect_provider)
+        wizard = self.env["bank.sync.connect.wizard"].create(
+            {
+                "provider_id": self.connect_provider.id,
+                "institution_id": institution.id,
+            }
+        )
+        action = wizard.action_connect()
+        redirect = self.sim.complete_authorization(action["url"])
+        params = dict(parse_qsl(urlsplit(redirect).query))
+        session = self.env["bank.sync.auth.session"]._consume(params["state"])
+        self.assertTrue(session)
+        link = session.link_id
+        BankSyncController._finish(link, session, params["code"])
+        self.assertEqual(link.state, "connected")
+        return self.env["bank.sync.account.wizard"]._create_for_link(link)
+
+    def test_tokens_refused_and_mappings_reused(self):
+        account_wizard = self.connect()
+        link = account_wizard.link_id
+        self.assertTrue(link.authorized_at)
+        self.assertEqual(
+            set(account_wizard.line_ids.mapped("action")), {"create"}, "new journals"
+        )
+        account_wizard.action_confirm()
+        journals = link.journal_ids
+        self.assertEqual(len(journals), 2)
+        for account in link.online_account_ids:
+            self.sim.queue_bank_transactions(account.provider_ref, 2)
+        link._sync()
+        lines = self.link_lines(journals)
+        self.assertTrue(lines)
+        access, refresh = link.sudo().access_token, link.sudo().refresh_token
+
+        link.action_disconnect()
+
+        self.assertEqual(link.state, "disconnected")
+        self.assertFalse(link.sudo().access_token or link.sudo().refresh_token)
+        self.assertEqual(self.link_lines(journals), lines)
+        self.assertEqual(set(journals.mapped("bank_statements_source")), {"undefined"})
+        # the simulator refuses the old tokens
+        answer = requests.get(
+            f"{self.sim.connect_url}/accounts",
+            headers={"Authorization": f"Bearer {access}"},
+            verify=self.sim.ca_file,
+            timeout=10,
+        )
+        self.assertEqual(answer.status_code, 401)
+        self.assertTrue(self.sim.store.tokens[refresh].revoked)
+        self.assertIsNone(self.sim.active_connect_integration())
+
+        # connecting the bank again proposes the same journals
+        again = self.connect()
+        self.assertNotEqual(again.link_id, link)
+        proposed = {
+            line.provider_ref: (line.action, line.journal_id) for line in again.line_ids
+        }
+        expected = {
+            account.provider_ref: ("map", journal)
+            for journal in journals
+            for account in self.env["bank.sync.account"].search(
+                [("link_id", "=", link.id), ("iban", "=", journal.bank_acc_number)]
+            )
+        }
+        self.assertEqual(proposed, expected)
+        again.action_confirm()
+        self.assertEqual(again.link_id.journal_ids, journals)
+        self.assertEqual(
+            set(journals.mapped("bank_statements_source")), {"online_sync"}
+        )
+        again.link_id._sync()
+        self.assertEqual(self.link_lines(journals), lines, "no duplicate")
+
+    def link_lines(self, journals):
+        return self.env["account.bank.statement.line"].search(
+            [("journal_id", "in", journals.ids)]
+        )
