@@ -2,6 +2,8 @@
 credentials, the whole PKCE flow, refresh rotation, revocation, mutual TLS and
 signed requests."""
 
+import logging
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -208,3 +210,31 @@ def test_authorization_url_carries_what_the_provider_needs(ponto_sim):
         request.url
     )
     assert len(request.code_verifier) >= 43
+
+
+def test_no_secret_in_logs_or_errors(ponto_sim, caplog):
+    """Debug logging of a whole session (login, PKCE, refresh, refused calls,
+    retries) never shows the client secret nor a token."""
+    caplog.set_level(logging.DEBUG)
+    client = connected_client(ponto_sim)
+    client.refresh()
+    client.list_accounts()
+    ponto_sim.add_fault(method="GET", path="/accounts", kind="503", times=1)
+    client.list_accounts()
+    tokens = client.tokens
+    stale = connect_client(ponto_sim, tokens=tokens)
+    client.revoke()
+    with pytest.raises(AuthenticationError) as info:
+        stale.list_accounts()
+    api = api_client(ponto_sim)
+    api.list_accounts()
+    secrets = [
+        ponto_sim.CONNECT_CLIENT_SECRET,
+        ponto_sim.CUSTOM_CLIENT_SECRET,
+        tokens.access_token,
+        tokens.refresh_token,
+        api.tokens.access_token,
+    ]
+    shown = caplog.text + str(info.value) + repr(info.value.errors) + repr(tokens)
+    assert caplog.text  # something was logged (urllib3 at least)
+    assert not [s for s in secrets if s in shown]
