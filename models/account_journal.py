@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountJournal(models.Model):
@@ -38,3 +39,16 @@ class AccountJournal(models.Model):
 
     def _search_bank_sync_account_id(self, operator, value):
         return [("bank_sync_account_ids", operator, value)]
+
+    def _bank_sync_link(self):
+        """The journal's connection, for a user allowed to use it."""
+        self.ensure_one()
+        link = self.sudo().bank_sync_link_id
+        if not link:
+            raise UserError(
+                self.env._(
+                    "The journal %(journal)s is not synchronized with a bank.",
+                    journal=self.display_name,
+                )
+            )
+        return self.env["bank.sync.link"].browse(link.id)

@@ -6,7 +6,6 @@ bank*, *Renew*, the connection from the error badge; sync on open."""
 from datetime import timedelta
 
 from odoo import fields, models
-from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
 #: "Connected until" turns orange this many days before the end
@@ -85,19 +84,6 @@ class AccountJournal(models.Model):
         }
 
     # --- card buttons ---------------------------------------------------------------
-
-    def _bank_sync_link(self):
-        """The journal's connection, for a user allowed to use it."""
-        self.ensure_one()
-        link = self.sudo().bank_sync_link_id
-        if not link:
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s is not synchronized with a bank.",
-                    journal=self.display_name,
-                )
-            )
-        return self.env["bank.sync.link"].browse(link.id)
 
     def action_bank_sync_renew(self):
         return self._bank_sync_link().action_renew()

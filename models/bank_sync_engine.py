@@ -308,12 +308,4 @@ class AccountJournal(models.Model):
 
     def action_bank_sync_fetch_transactions(self):
         self.ensure_one()
-        link = self.sudo().bank_sync_link_id
-        if not link:
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s is not synchronized with a bank.",
-                    journal=self.display_name,
-                )
-            )
-        return self.env["bank.sync.link"].browse(link.id).action_fetch_transactions()
+        return self._bank_sync_link().action_fetch_transactions()
