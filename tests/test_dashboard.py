@@ -2,8 +2,10 @@ import json
 import logging
 import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
+from odoo.tests import common as test_common
 from odoo.tests import new_test_user, tagged
 
 from .common import BankSyncCase
@@ -13,6 +15,26 @@ _logger = logging.getLogger(__name__)
 
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
 DASHBOARD_VIEW = "account.account_journal_dashboard_kanban_view"
+
+
+class SimulatorChromeBrowser(test_common.ChromeBrowser):
+    """The test browser, allowed to reach the simulator for real (test only):
+    its HTTPS certificate (own CA) is accepted, and its requests go out
+    instead of being answered by ``HttpCase.fetch_proxy``."""
+
+    def __init__(self, test_case, *args, **kwargs):
+        super().__init__(test_case, *args, **kwargs)
+        self._websocket_request(
+            "Security.setIgnoreCertificateErrors", params={"ignore": True}
+        )
+
+    def _handle_request_paused(self, **params):
+        if params["request"]["url"].startswith(self.test_case.sim.root_url + "/"):
+            self._websocket_send(
+                "Fetch.continueRequest", params={"requestId": params["requestId"]}
+            )
+            return
+        super()._handle_request_paused(**params)
 
 
 @tagged("post_install", "-at_install")
@@ -225,7 +247,8 @@ class TestDashboard(BankSyncCase):
 class TestDashboardTour(RenewCase):
     """The bank journal's card on the Accounting dashboard, in headless
     Chromium, against the Ponto simulator: connected until, Fetch Transactions,
-    expired and Renew in red, back from the provider's reauthorization page."""
+    expired and Renew in red, through the simulator's reauthorization page
+    (approved by its ``auto_approve_pages`` knob) and back, connected."""
 
     def test_dashboard_card_fetch_and_renew(self):
         ref = self.sim.ACCOUNT_SAVINGS_ID
@@ -249,18 +272,20 @@ class TestDashboardTour(RenewCase):
         link._sync()
         self.assertEqual(link.state, "expired")
         account.consent_expires_at = fields.Datetime.now() - timedelta(days=1)
-        self.start_tour(
-            "/odoo/action-account.open_account_journal_dashboard_kanban",
-            "account_bank_sync_dashboard_expired_tour",
-            login="admin",
+        # Renew from the card: the browser goes to the simulator's page (its
+        # knob approves on the GET) and back to Odoo's return route
+        self.sim.auto_approve_pages = True
+        with patch.object(test_common, "ChromeBrowser", SimulatorChromeBrowser):
+            self.start_tour(
+                "/odoo/action-account.open_account_journal_dashboard_kanban",
+                "account_bank_sync_dashboard_renew_tour",
+                login="admin",
+            )
+        self.assertEqual(
+            self.sim.count("GET", "*/reauthorization-requests/*", status=302),
+            1,
+            "the browser did not go through the simulator's reauthorization page",
         )
-
-        # Renew: the provider's page (a foreign HTTPS origin the test browser
-        # cannot open), then back to Odoo in the browser
-        redirect = self.approve_at_provider(self.renew(link))
-        path = redirect[len(self.base_url()) :]
-        self.assertTrue(path.startswith("/bank_sync/reauthorize/return?"), path)
-        self.start_tour(path, "account_bank_sync_renew_return_tour", login="admin")
         self.env.invalidate_all()
         self.assertEqual(link.state, "connected")
         self.sim.advance(minutes=5)

@@ -280,3 +280,32 @@ def test_initial_history_limit():
         assert sim.seed_info()["accounts"][0]["transactions_visible"] == 105
     finally:
         sim.stop()
+
+
+def test_auto_approve_pages(ponto_sim):
+    """Test convenience knob: the reauthorization page's GET approves at once."""
+    assert ponto_sim.auto_approve_pages is False  # default: the page is shown
+    ponto_sim.auto_approve_pages = True
+    acc = ponto_sim.ACCOUNT_BNP_ID
+    ponto_sim.advance(days=11)  # BNP consent had 10 days left
+    s = api(ponto_sim)
+    r = s.post(
+        f"{ponto_sim.api_url}/accounts/{acc}/reauthorization-requests",
+        json={
+            "data": {
+                "type": "reauthorizationRequest",
+                "attributes": {"redirectUri": "https://odoo.test/back"},
+            }
+        },
+    )
+    assert r.status_code == 201
+    link = r.json()["data"]["links"]["redirect"]
+    page = s.get(link, allow_redirects=False)
+    assert page.status_code == 302
+    assert page.headers["Location"] == "https://odoo.test/back"
+    account = s.get(ponto_sim.api_url + "/accounts/" + acc).json()["data"]["attributes"]
+    expires = dt.datetime.fromisoformat(
+        account["authorizationExpirationExpectedAt"][:-1]
+    )
+    assert expires.replace(tzinfo=dt.UTC) > ponto_sim.now() + dt.timedelta(days=179)
+    assert s.get(link, allow_redirects=False).status_code == 404  # single use

@@ -13,7 +13,9 @@ POST fields: ``auth_request`` (required), ``decision`` (``authorize``|``deny``),
 
 Reauthorization page (the request's ``links.redirect``) renders ONE form posting
 to its own URL with ``decision`` = ``approve`` (``<button id="approve">``) or
-``deny`` (``<button id="deny">``).
+``deny`` (``<button id="deny">``). With the ``auto_approve_pages`` knob (a test
+convenience for browser tests) its GET approves at once instead (302 to the
+redirectUri), so no page is shown.
 """
 
 from html import escape

@@ -41,6 +41,9 @@ KNOBS = {
     "webhook_kid": "sim_events_signature_1",
     "webhook_url": None,  # when set, events are POSTed there automatically
     "idempotency_window_s": 86400,  # [U] replay window of Ibanity-Idempotency-Key
+    # test convenience, not Ponto: the reauthorization page's GET acts as if the
+    # user clicked Approve (302 to the redirectUri), for browser tests
+    "auto_approve_pages": False,
 }
 
 

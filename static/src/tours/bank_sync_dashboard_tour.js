@@ -4,11 +4,11 @@
  * against the Ponto simulator):
  * - account_bank_sync_dashboard_tour: "Connected until" on the card, Fetch
  *   Transactions imports lines, the last sync shows, the bank balance is there;
- * - account_bank_sync_dashboard_expired_tour: an expired connection shows its
- *   date in red and Renew in red;
- * - account_bank_sync_renew_return_tour: back from the provider's
- *   reauthorization page (the tour starts at the return URL), the connection is
- *   connected again, and so is the card.
+ * - account_bank_sync_dashboard_renew_tour: an expired connection shows its
+ *   date in red and Renew in red; Renew goes to the simulator's
+ *   reauthorization page (approved by its auto_approve_pages knob) and back
+ *   through /bank_sync/reauthorize/return to the connection, connected again,
+ *   and so is the card.
  */
 import { registry } from "@web/core/registry";
 
@@ -58,7 +58,7 @@ registry.category("web_tour.tours").add("account_bank_sync_dashboard_tour", {
     ],
 });
 
-registry.category("web_tour.tours").add("account_bank_sync_dashboard_expired_tour", {
+registry.category("web_tour.tours").add("account_bank_sync_dashboard_renew_tour", {
     url: "/odoo/action-account.open_account_journal_dashboard_kanban",
     steps: () => [
         {
@@ -66,16 +66,13 @@ registry.category("web_tour.tours").add("account_bank_sync_dashboard_expired_tou
             trigger: `${CARD} .o_bank_sync_until:contains(Expired on) .o_bank_sync_until_date.text-danger`,
         },
         {
-            content: "Renew, in red",
+            content: "Renew, in red: off to the provider's reauthorization page",
             trigger: `${CARD} button.o_bank_sync_renew.btn-danger`,
+            run: "click",
+            expectUnloadPage: true,
         },
-    ],
-});
-
-registry.category("web_tour.tours").add("account_bank_sync_renew_return_tour", {
-    steps: () => [
         {
-            content: "Back on the connection, connected again",
+            content: "Back from the provider on the connection, connected again",
             trigger:
                 ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Connected)",
         },
