@@ -193,17 +193,7 @@ def test_consent_expiry_and_reauthorization_page(ponto_sim):
     assert account["meta"]["synchronizedAt"] == synced_at
     assert account["meta"]["latestSynchronization"]["attributes"]["status"] == "error"
     assert tx_ids(ponto_sim, s, acc) == visible  # still readable, nothing new
-    r = s.post(
-        f"{ponto_sim.api_url}/accounts/{acc}/reauthorization-requests",
-        json={
-            "data": {
-                "type": "reauthorizationRequest",
-                "attributes": {"redirectUri": "https://odoo.test/back"},
-            }
-        },
-    )
-    assert r.status_code == 201
-    link = r.json()["data"]["links"]["redirect"]
+    link = reauthorization_link(ponto_sim, s, acc)
     assert f"/organizations/{ponto_sim.ORGANIZATION_ID}/sandbox/integrations/" in link
     page = s.get(link)
     buttons = []
@@ -289,17 +279,7 @@ def test_auto_approve_pages(ponto_sim):
     acc = ponto_sim.ACCOUNT_BNP_ID
     ponto_sim.advance(days=11)  # BNP consent had 10 days left
     s = api(ponto_sim)
-    r = s.post(
-        f"{ponto_sim.api_url}/accounts/{acc}/reauthorization-requests",
-        json={
-            "data": {
-                "type": "reauthorizationRequest",
-                "attributes": {"redirectUri": "https://odoo.test/back"},
-            }
-        },
-    )
-    assert r.status_code == 201
-    link = r.json()["data"]["links"]["redirect"]
+    link = reauthorization_link(ponto_sim, s, acc)
     page = s.get(link, allow_redirects=False)
     assert page.status_code == 302
     assert page.headers["Location"] == "https://odoo.test/back"
@@ -309,3 +289,18 @@ def test_auto_approve_pages(ponto_sim):
     )
     assert expires.replace(tzinfo=dt.UTC) > ponto_sim.now() + dt.timedelta(days=179)
     assert s.get(link, allow_redirects=False).status_code == 404  # single use
+
+
+def reauthorization_link(sim, s, acc):
+    """POST a reauthorization request for ``acc``; the provider page's URL."""
+    r = s.post(
+        f"{sim.api_url}/accounts/{acc}/reauthorization-requests",
+        json={
+            "data": {
+                "type": "reauthorizationRequest",
+                "attributes": {"redirectUri": "https://odoo.test/back"},
+            }
+        },
+    )
+    assert r.status_code == 201
+    return r.json()["data"]["links"]["redirect"]
