@@ -48,9 +48,10 @@ class BankSyncAuthSession(models.Model):
         return f"{(base_url or '').rstrip('/')}{OAUTH_RETURN_PATH}"
 
     @api.model
-    def _start(self, link):
+    def _start(self, link, **values):
         """Start the authorization of ``link`` for the current user; returns the
-        provider's authorization URL to send the user to."""
+        provider's authorization URL to send the user to. ``values`` are extra
+        fields of the session (e.g. its ``purpose``)."""
         link.ensure_one()
         redirect_uri = self._redirect_uri()
         client = link.provider_id._get_client(link)
@@ -63,6 +64,7 @@ class BankSyncAuthSession(models.Model):
                 "user_id": self.env.uid,
                 "link_id": link.id,
                 "expires_at": fields.Datetime.now() + SESSION_LIFETIME,
+                **values,
             }
         )
         return request.url

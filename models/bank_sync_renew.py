@@ -86,14 +86,7 @@ class BankSyncAuthSession(models.Model):
     def _start_renew_authorization(self, link):
         """The authorization code flow again (Ponto Connect), marked as a
         renewal: its return keeps the mappings and opens the connection."""
-        url = self._start(link)
-        session = self.sudo().search(
-            [("link_id", "=", link.id), ("user_id", "=", self.env.uid)],
-            order="id desc",
-            limit=1,
-        )
-        session.purpose = "renew"
-        return url
+        return self._start(link, purpose="renew")
 
 
 class BankSyncLink(models.Model):
