@@ -2,7 +2,7 @@
 REQUIRE_ODOO ?= 0
 export REQUIRE_ODOO
 
-.PHONY: test test-standalone test-odoo lint fix pot demo
+.PHONY: test test-standalone test-odoo lint fix pot demo chaos bench
 
 test:
 	bash .ci/test.sh all
@@ -28,3 +28,11 @@ pot:
 # Simulator + fresh database bank_sync_demo + import, then serve on :8069.
 demo:
 	bash demo/demo.sh
+
+# Larger proof campaigns (kills, concurrency) against real Odoo processes.
+chaos:
+	bash .ci/chaos.sh
+
+# Performance figures, as ratios against a baseline measured in the same run.
+bench:
+	bash bench/run.sh
