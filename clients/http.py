@@ -11,9 +11,11 @@
   certificate (PEM files, or PKCS#12 with a password) for mutual TLS.
 """
 
+import contextlib
 import os
 import ssl
 import tempfile
+import weakref
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -67,18 +69,20 @@ def is_pem(value):
 
 def ca_bundle_path(verify):
     """``verify`` as ``requests`` wants it: a bool or a file path. PEM text (a
-    CA is public data) goes to a temporary file that lives with the process."""
+    CA is public data) goes to a temporary file; the caller owns that file
+    (see :func:`_remove_file`) and the second value tells whether there is one."""
     if not is_pem(verify):
-        return verify
+        return verify, False
     data = verify.encode() if isinstance(verify, str) else verify
-    handle = tempfile.NamedTemporaryFile(suffix=".pem", delete=False)  # noqa: SIM115
-    with handle:
+    fd, path = tempfile.mkstemp(prefix="bank-sync-ca-", suffix=".pem")
+    with os.fdopen(fd, "wb") as handle:
         handle.write(data)
-    _CA_FILES.append(handle.name)
-    return handle.name
+    return path, True
 
 
-_CA_FILES = []
+def _remove_file(path):
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def build_ssl_context(verify=True, client_cert=None, client_key=None, password=None):
@@ -146,7 +150,12 @@ def _load_client_certificate(context, cert, key, password):
 
 class HttpSession:
     """Thin wrapper around two ``requests`` sessions sharing one TLS context:
-    one retries (idempotent calls), the other only retries connection setup."""
+    one retries (idempotent calls), the other only retries connection setup.
+    Also a context manager (:meth:`close` on exit)."""
+
+    @staticmethod
+    def _remove_ca_file():
+        """Replaced by a finalizer when the session has a temporary CA file."""
 
     def __init__(
         self,
@@ -162,7 +171,7 @@ class HttpSession:
         user_agent="account_bank_sync",
     ):
         self.timeout = timeout
-        self.verify = verify = ca_bundle_path(verify)
+        self.verify = verify = self._ca_file(verify)
         context = build_ssl_context(
             verify, client_cert, client_key, client_cert_password
         )
@@ -191,6 +200,16 @@ class HttpSession:
         self._once = make(
             BoundedRetry(total=retries, connect=retries, read=0, status=0, **common)
         )
+
+    def _ca_file(self, verify):
+        """The path of ``verify``; PEM text gets a temporary file of this
+        session, removed by :meth:`close` or when the session is garbage
+        collected (a client is built per operation and dropped), at the
+        latest when the interpreter exits."""
+        path, temporary = ca_bundle_path(verify)
+        if temporary:
+            self._remove_ca_file = weakref.finalize(self, _remove_file, path)
+        return path
 
     def request(self, method, url, *, idempotent=None, **kwargs):
         """Send a request; ``idempotent`` defaults to the method's semantics.
@@ -225,8 +244,17 @@ class HttpSession:
             ) from None
 
     def close(self):
+        """Close the connections and remove the temporary CA file: the session
+        cannot be used afterwards."""
         self._retrying.close()
         self._once.close()
+        self._remove_ca_file()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _host(url):
