@@ -68,7 +68,8 @@ def create_sync(sim, integration, account, subtype, customer_ip):
         )
         quota = sim.unattended_quota
         if quota is not None and len(recent) >= quota:
-            oldest = recent[len(recent) - quota]
+            # quota 0 (every unattended access refused): retry after a window
+            oldest = recent[len(recent) - quota] if quota > 0 else now
             retry = max(1, math.ceil(span - (now - oldest).total_seconds()))
             raise ApiError(
                 429,

@@ -11,6 +11,7 @@ POST   /_sim/bank/{account_id}/transactions
 PATCH  /_sim/bank/{account_id}/transactions/{transaction_id}  {attribute changes}
 POST   /_sim/accounts/{account_id}/expire-consent
 GET    /_sim/requests      DELETE /_sim/requests
+GET    /_sim/tokens        refresh_token_stats() (counts only, no token)
 """
 
 import re
@@ -61,6 +62,8 @@ def handle(sim, req):
         for name, value in body.items():
             setattr(sim, name, value)
         return json_response(200, {name: getattr(sim, name) for name in sim.KNOBS})
+    if route == "/_sim/tokens" and method == "GET":
+        return json_response(200, sim.refresh_token_stats())
     if route == "/_sim/requests":
         if method == "GET":
             return json_response(

@@ -182,6 +182,21 @@ def _fault_response(fault, req_id):
                 headers,
             ),
         )
+    if fault.kind == "504":
+        # [U] Ponto's body for a gateway timeout is not documented
+        return _error(
+            req_id, ApiError(504, "gatewayTimeout", "The upstream did not answer.")
+        )
+    if fault.kind == "invalid_grant":
+        return _error(
+            req_id,
+            OAuthError(
+                400,
+                "invalid_grant",
+                "The provided authorization grant or refresh token is invalid.",
+                "Refused by an injected fault.",
+            ),
+        )
     if fault.kind == "drop":
         return DROP
     return None
@@ -194,6 +209,13 @@ def _garble(fault, resp):
         return Response(
             200, b'{"data": [{"type": "transaction", "id": "', "application/json"
         )
+    if fault.kind in ("duplicate_ids", "bad_transaction"):
+        if not isinstance(resp.obj, dict):
+            return resp
+        change = (
+            faults.duplicate_one if fault.kind == "duplicate_ids" else faults.break_one
+        )
+        return json_response(resp.status, change(fault, resp.obj), resp.headers)
     if fault.variant == "no_attributes" and isinstance(resp.obj, dict):
         return json_response(200, faults.strip_required(resp.obj))
     return json_response(200, {"links": {}, "meta": {}})
@@ -246,6 +268,9 @@ def _run(sim, req, record, req_id):
         resp = _fault_response(fault, req_id)
         if resp is not None:
             return resp
+        if fault.kind == "sync_error" and req.route.startswith("/synchronizations"):
+            with sim.lock:
+                faults.prime_sync_error(sim, fault, req)
     if req.profile in ("api", "connect"):
         need = sim.require_client_cert
         if (need is True or need == req.profile) and not req.client_cn:
@@ -303,8 +328,10 @@ def _run(sim, req, record, req_id):
         resp = func(sim, req)
         if key and resp.status < 500:
             sim.idempotency[key] = ((req.method, req.path), sim.now(), resp)
-    if fault is not None and fault.kind in ("malformed", "missing_fields"):
+    if fault is not None and fault.kind in faults.GARBLING:
         resp = _garble(fault, resp)
+    if fault is not None and fault.kind == "drop_after":
+        return DROP  # processed, but the answer is lost
     return resp
 
 

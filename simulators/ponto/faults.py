@@ -2,13 +2,58 @@
 
 ``path`` is an fnmatch pattern on the path WITHOUT the profile prefix and without
 the query (so ``/accounts/*/transactions`` hits both profiles); ``profile`` can
-narrow it to ``"connect"`` or ``"api"``.  ``times=None`` means forever.
+narrow it to ``"connect"`` or ``"api"``.  ``times=None`` means forever; ``skip``
+lets that many matching requests through first (``skip=2`` on a transactions
+list: a failure on page 3).
+
+Kinds:
+
+- ``429``, ``500``, ``503`` (``Retry-After: retry_after`` unless it is None),
+  ``504`` (a gateway timeout; body code [U]), ``slow`` (answers after ``delay``
+  seconds), ``drop`` (closes the connection without an answer, nothing done);
+- ``drop_after``: the request IS processed (a synchronization created, a refresh
+  token rotated), then the connection closes before the answer: a lost answer;
+- ``malformed`` (a truncated JSON body), ``missing_fields`` (``variant``
+  ``no_data``: an empty envelope; ``no_attributes``: required attributes gone);
+- ``duplicate_ids``: a list answer repeats one of its resources (the middle one)
+  right after itself, same id, same attributes;
+- ``bad_transaction``: one transaction of a list answer (the middle one) cannot
+  be decoded: ``variant`` ``amount`` (a comma decimal separator, ``"12,50"``) or
+  ``date`` (``executionDate`` as ``31/12/2024``); ``fault.affected_ids`` names it;
+- ``sync_error``: the synchronization created (POST /synchronizations) or polled
+  (GET /synchronizations/{id}) ends in ``error`` with ``code``;
+- ``invalid_grant``: the token endpoint refuses the grant (OAuth 400), nothing
+  done (the refresh token presented stays valid).
 """
 
+import copy
 import fnmatch
 import threading
 
-KINDS = ("429", "500", "503", "slow", "drop", "malformed", "missing_fields")
+from .bank import ERROR_DETAILS
+from .jsonapi import ApiError
+
+KINDS = (
+    "429",
+    "500",
+    "503",
+    "504",
+    "slow",
+    "drop",
+    "drop_after",
+    "malformed",
+    "missing_fields",
+    "duplicate_ids",
+    "bad_transaction",
+    "sync_error",
+    "invalid_grant",
+)
+VARIANTS = {
+    "missing_fields": ("no_data", "no_attributes"),
+    "bad_transaction": ("amount", "date"),
+}
+#: kinds that change a successful answer after the route ran
+GARBLING = ("malformed", "missing_fields", "duplicate_ids", "bad_transaction")
 
 
 class Fault:
@@ -21,7 +66,9 @@ class Fault:
         retry_after=2,
         delay=5.0,
         profile=None,
-        variant="no_data",
+        variant=None,
+        skip=0,
+        code=None,
     ):
         kind = str(kind)
         if kind not in KINDS:
@@ -30,8 +77,15 @@ class Fault:
             )
         if profile not in (None, "connect", "api", "page"):
             raise ValueError("profile must be None, 'connect', 'api' or 'page'")
-        if variant not in ("no_data", "no_attributes"):
-            raise ValueError("variant must be 'no_data' or 'no_attributes'")
+        allowed = VARIANTS.get(kind)
+        if variant is None and allowed:
+            variant = allowed[0]
+        if variant is not None and variant not in (allowed or ()):
+            raise ValueError(
+                f"variant {variant!r} is not one of {allowed or ()} for {kind}"
+            )
+        if int(skip) < 0:
+            raise ValueError("skip must be >= 0")
         self.kind, self.method, self.path = (
             kind,
             method.upper() if method else None,
@@ -39,7 +93,9 @@ class Fault:
         )
         self.times, self.retry_after, self.delay = times, retry_after, float(delay)
         self.profile, self.variant = profile, variant
-        self.hits = 0
+        self.skip, self.code = int(skip), code or "synchronizationFailed"
+        self.hits = self.passed = 0
+        self.affected_ids = []  # resources changed by duplicate_ids/bad_transaction
 
     def matches(self, method, route, profile):
         if self.method and self.method != method:
@@ -58,7 +114,11 @@ class Fault:
             "delay": self.delay,
             "profile": self.profile,
             "variant": self.variant,
+            "skip": self.skip,
+            "code": self.code,
             "hits": self.hits,
+            "passed": self.passed,
+            "affected_ids": list(self.affected_ids),
         }
 
 
@@ -82,10 +142,15 @@ class FaultBook:
             return list(self._faults)
 
     def take(self, method, route, profile):
-        """The first matching fault, consuming one of its ``times``."""
+        """The first matching fault, consuming one of its ``times`` (a fault
+        still skipping lets the request through and counts it as passed)."""
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, route, profile):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        fault.passed += 1
+                        continue
                     fault.hits += 1
                     if fault.times is not None:
                         fault.times -= 1
@@ -112,3 +177,51 @@ def strip_required(body):
         for name in REQUIRED.get(res.get("type"), tuple(attrs)[:2]):
             attrs.pop(name, None)
     return body
+
+
+def _middle(data):
+    return data[len(data) // 2] if isinstance(data, list) and data else None
+
+
+def duplicate_one(fault, body):
+    """``duplicate_ids``: the middle resource of the list appears twice in a row."""
+    body = copy.deepcopy(body)
+    data = body.get("data")
+    target = _middle(data)
+    if target is not None:
+        data.insert(data.index(target) + 1, copy.deepcopy(target))
+        fault.affected_ids.append(target.get("id"))
+    return body
+
+
+def break_one(fault, body):
+    """``bad_transaction``: the middle transaction of the list is undecodable."""
+    body = copy.deepcopy(body)
+    target = _middle(body.get("data"))
+    if target is not None:
+        attrs = target.setdefault("attributes", {})
+        if fault.variant == "date":
+            attrs["executionDate"] = "31/12/2024"  # [I] a bank's local spelling
+        else:
+            attrs["amount"] = "12,50"  # [I] a comma decimal separator
+        fault.affected_ids.append(target.get("id"))
+    return body
+
+
+def prime_sync_error(sim, fault, req):
+    """``sync_error``: the synchronization of this request ends in error."""
+    error = (fault.code, ERROR_DETAILS.get(fault.code, "The synchronization failed."))
+    if req.method == "POST":
+        try:
+            body = req.json()
+        except ApiError:  # an unreadable body is the route's to refuse
+            return
+        data = body.get("data") if isinstance(body, dict) else None
+        attrs = data.get("attributes") if isinstance(data, dict) else None
+        account_id = attrs.get("resourceId") if isinstance(attrs, dict) else None
+        if account_id in sim.store.accounts:
+            sim.next_sync_errors[account_id] = error
+        return
+    sync = sim.store.syncs.get(req.route.rstrip("/").rsplit("/", 1)[-1])
+    if sync is not None and sync.status not in ("success", "error"):
+        sync.forced_error = error

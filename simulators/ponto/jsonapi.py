@@ -171,6 +171,7 @@ def page(sim, req, items, url, serialize, meta=None):
         limit = max(
             1, min(100, limit)
         )  # [U] out-of-range values are clamped, not refused
+    limit = min(limit, max(1, int(sim.page_limit_max or 100)))  # knob, [I]
     after, before = _param(req, "after"), _param(req, "before")
     ids = [i.id for i in items]
     cursor = after or before

@@ -178,7 +178,12 @@ def _refresh(sim, req, params, cid):
     now = sim.now().timestamp()
     if old is None or old.kind != "refresh" or old.client_id != cid or old.revoked:
         raise _invalid_grant("The refresh token is unknown or revoked.")
+    presented = sim.store.refresh_presented
+    presented[old.value] = presented.get(old.value, 0) + 1
     if old.used:
+        sim.store.refresh_reuses += 1
+        if sim.refresh_reuse == "revoke":  # [U] reuse detection (knob)
+            sim.revoke_integration(old.integration_id)
         raise _invalid_grant(
             "The refresh token was already used (refresh tokens rotate)."
         )

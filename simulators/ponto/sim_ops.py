@@ -93,6 +93,19 @@ class BankOpsMixin:
                     tok.revoked = True
             self.emit_webhook("pontoConnect.integration.revoked", None)
 
+    def refresh_token_stats(self):
+        """What the token endpoint saw of refresh grants: ``refreshes`` (requests
+        with a known refresh token), ``reuses`` (of those, how many presented a
+        token already rotated, i.e. sent twice) and ``max_presentations`` (the
+        most any one refresh token was presented). Values only, no token."""
+        with self.lock:
+            presented = self.store.refresh_presented
+            return {
+                "refreshes": sum(presented.values()),
+                "reuses": self.store.refresh_reuses,
+                "max_presentations": max(presented.values(), default=0),
+            }
+
     def visible_transactions(self, account_id, integration_id=None, pending=False):
         """What the API shows now (newest first) as ``{"id": ..., **attributes}``."""
         with self.lock:

@@ -19,6 +19,9 @@ KNOBS = {
     "access_ttl_s": 1799,  # [V] expires_in seen everywhere
     "refresh_ttl_s": None,  # [U] refresh-token absolute lifetime; None = never expires
     "rotate_refresh": True,  # [I] old refresh token refused (invalid_grant) after use
+    # [U] what presenting an already used refresh token does besides being refused:
+    # "refuse" only, or "revoke" the whole integration (OAuth reuse detection)
+    "refresh_reuse": "refuse",
     "auth_code_ttl_s": 600,  # [I] single use, 10 minutes
     "require_pkce": True,  # [I] Connect's authorization page demands S256 PKCE
     "allowed_redirect_uris": None,  # None = any http(s) URI
@@ -36,6 +39,9 @@ KNOBS = {
     "expired_error_code": "authorizationExpired",  # or "authorizationInvalid"
     "maintenance_error_code": "financialInstitutionMaintenance",  # [U]
     "initial_history_count": 100,  # [U] claim not verified; None = all history
+    # [V] page[limit] is 1-100 and "the response may contain fewer elements"; a
+    # smaller cap than the client asks for is [I] (a bank or Ponto may do it)
+    "page_limit_max": 100,
     "unknown_cursor": "empty",  # [U] "empty" page or "error" (400) for unknown cursors
     "webhook_issuer": None,  # None = root_url
     "webhook_kid": "sim_events_signature_1",
@@ -179,8 +185,12 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         retry_after=2,
         delay=5.0,
         profile=None,
-        variant="no_data",
+        variant=None,
+        skip=0,
+        code=None,
     ):
+        """Inject a fault (see :mod:`.faults` for the kinds); returns it (its
+        ``hits``, ``passed`` and ``affected_ids`` show what it did)."""
         return self.faults.add(
             kind=kind,
             method=method,
@@ -190,6 +200,8 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
             delay=delay,
             profile=profile,
             variant=variant,
+            skip=skip,
+            code=code,
         )
 
     def clear_faults(self):

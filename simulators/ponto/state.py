@@ -215,6 +215,8 @@ class Store:
         self.reauth_requests = {}  # id -> dict
         self.onboarding = {}
         self.counter = 0
+        self.refresh_presented = {}  # refresh token value -> refresh requests seen
+        self.refresh_reuses = 0  # refresh requests with an already rotated token
 
     def next(self):
         self.counter += 1
