@@ -1,7 +1,8 @@
 from datetime import UTC
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..clients import errors
 from ..clients.ponto import PontoClient
@@ -55,10 +56,13 @@ class BankSyncProvider(models.Model):
         ],
         default="ponto_api",
     )
+    # Where the credentials go (environment, URLs, CA, client certificate):
+    # Settings administrators only, see _check_endpoints.
     environment = fields.Selection(
         [("sandbox", "Sandbox"), ("live", "Live"), ("simulator", "Simulator")],
         required=True,
         default="sandbox",
+        groups="base.group_system",
     )
     api_base_url = fields.Char(
         string="API Base URL",
@@ -66,6 +70,7 @@ class BankSyncProvider(models.Model):
         store=True,
         readonly=False,
         precompute=True,
+        groups="base.group_system",
     )
     authorization_url = fields.Char(
         string="Authorization URL",
@@ -73,17 +78,20 @@ class BankSyncProvider(models.Model):
         store=True,
         readonly=False,
         precompute=True,
+        groups="base.group_system",
         help="Where the user authorises a Ponto Connect application.",
     )
     ca_bundle = fields.Text(
         string="CA Certificate",
+        groups="base.group_system",
         help="PEM of the certificate authority to trust (the simulator's); "
         "empty to trust the system's authorities.",
     )
     client_id = fields.Char(string="Client ID")
     client_secret = fields.Char(groups="base.group_system", copy=False)
     client_certificate = fields.Text(
-        help="PEM of the client certificate presented for mutual TLS."
+        groups="base.group_system",
+        help="PEM of the client certificate presented for mutual TLS.",
     )
     client_private_key = fields.Text(groups="base.group_system", copy=False)
     client_key_password = fields.Char(
@@ -133,6 +141,60 @@ class BankSyncProvider(models.Model):
         if self.ponto_profile != "ponto_connect":
             return False
         return PONTO_AUTHORIZATION_URLS.get(self.environment, False)
+
+    @api.constrains(
+        "environment",
+        "api_base_url",
+        "authorization_url",
+        "ca_bundle",
+        "client_certificate",
+    )
+    def _check_endpoints(self):
+        """https outside the simulator; and a provider created by anybody but a
+        Settings administrator stays on its official endpoints (``create()``
+        checks no field rights, ``write()`` does)."""
+        system = self.env.is_system()
+        for provider in self.sudo():
+            for name in ("api_base_url", "authorization_url"):
+                url = provider[name]
+                parts = urlsplit(url or "")
+                if (
+                    url
+                    and provider.environment != "simulator"
+                    and not (parts.scheme == "https" and parts.hostname)
+                ):
+                    raise ValidationError(
+                        self.env._(
+                            "The %(field)s of the provider %(provider)s must start "
+                            "with https:// (plain http is for the Simulator "
+                            "environment only).",
+                            field=provider._fields[name]._description_string(self.env),
+                            provider=provider.name,
+                        )
+                    )
+            if system:
+                continue
+            defaults = {
+                name: getattr(provider, f"_default_{name}_{provider.provider_type}")()
+                for name in ("api_base_url", "authorization_url")
+            }
+            if (
+                provider.environment == "simulator"
+                or provider.ca_bundle
+                or provider.client_certificate
+                or any(
+                    (provider[n] or False) != (v or False) for n, v in defaults.items()
+                )
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Only Settings administrators can choose where the provider "
+                        "%s sends its credentials (environment, URLs, CA and client "
+                        "certificate): leave them at their defaults and ask an "
+                        "administrator to change them.",
+                        provider.name,
+                    )
+                )
 
     def _compute_institution_count(self):
         groups = self.env["bank.sync.institution"]._read_group(
