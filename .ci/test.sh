@@ -120,7 +120,7 @@ run_odoo() {
     # (models/, tests/, ...) on sys.path as top-level packages.
     (cd "$BUILD" && PYTHONPATH="$ROOT/.ci${PYTHONPATH:+:$PYTHONPATH}" \
         "${TIMEOUT[@]}" "$TEST_TIMEOUT" "$PYTHON" -m pytest -p pytest_odoo_quiet \
-        -c "$ROOT/.ci/pytest-odoo.ini" --rootdir="$ADDON" \
+        -p pytest_secret_scan -c "$ROOT/.ci/pytest-odoo.ini" --rootdir="$ADDON" \
         --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
         --odoo-log-level=warn "$ADDON/tests")
     local rc=$?

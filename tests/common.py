@@ -1,6 +1,7 @@
 """Shared base for the Odoo suite: a fresh Ponto simulator per test, served over
 HTTPS on loopback, and providers of both Ponto profiles configured on it."""
 
+from collections import defaultdict
 from urllib.parse import urlsplit
 
 from odoo.tests import TransactionCase
@@ -62,11 +63,30 @@ def ponto_connect_values(sim, ca, company, **values):
     }
 
 
+#: every credential and token the simulators of this run issued, by kind; the
+#: suite's log is scanned for them (.ci/pytest_secret_scan.py)
+ISSUED_SECRETS = defaultdict(set)
+
+
+def _harvest_secrets(sim):
+    with sim.lock:
+        for token in sim.store.tokens.values():
+            ISSUED_SECRETS[f"{token.kind} token"].add(token.value)
+        ISSUED_SECRETS["authorization code"].update(sim.store.auth_codes)
+    for client_id, secret in (
+        (sim.CUSTOM_CLIENT_ID, sim.CUSTOM_CLIENT_SECRET),
+        (sim.CONNECT_CLIENT_ID, sim.CONNECT_CLIENT_SECRET),
+    ):
+        ISSUED_SECRETS["client secret"].add(secret)
+        ISSUED_SECRETS["client credentials"].add(f"{client_id}:{secret}")
+
+
 def start_simulator(case, **knobs):
     """Start a Ponto simulator for a test (stopped at its end); returns it and
     the PEM text of its CA."""
     sim = PontoSimulator(port=0, seed=1, **knobs).start()
     case.addCleanup(sim.stop)
+    case.addCleanup(_harvest_secrets, sim)
     with open(sim.ca_file) as handle:
         return sim, handle.read()
 
