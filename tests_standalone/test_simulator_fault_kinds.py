@@ -128,8 +128,13 @@ def test_duplicate_ids_inside_a_page(ponto_sim):
     data = s.get(tx_url(ponto_sim) + "?page[limit]=5").json()["data"]
     ids = [t["id"] for t in data]
     assert len(ids) == 6 and len(set(ids)) == 5
-    assert ids[2] == ids[3] == fault.affected_ids[0]
-    assert data[2] == data[3]
+    assert ids[0] == ids[1] == fault.affected_ids[0]  # the newest, by default
+    assert data[0] == data[1]
+    fault = ponto_sim.add_fault(
+        "duplicate_ids", "GET", "/accounts/*/transactions", index=2
+    )
+    ids = [t["id"] for t in s.get(tx_url(ponto_sim) + "?page[limit]=5").json()["data"]]
+    assert ids[2] == ids[3] == fault.affected_ids[0] and len(set(ids)) == 5
     assert len(s.get(tx_url(ponto_sim) + "?page[limit]=5").json()["data"]) == 5
 
 
@@ -137,7 +142,7 @@ def test_duplicate_ids_inside_a_page(ponto_sim):
 def test_bad_transaction_is_refused_by_the_decoder(ponto_sim, variant):
     s = api(ponto_sim)
     fault = ponto_sim.add_fault(
-        "bad_transaction", "GET", "/accounts/*/transactions", variant=variant
+        "bad_transaction", "GET", "/accounts/*/transactions", variant=variant, index=2
     )
     data = s.get(tx_url(ponto_sim) + "?page[limit]=5").json()["data"]
     bad = [t for t in data if t["id"] in fault.affected_ids]
@@ -235,3 +240,16 @@ def test_unattended_quota_zero_and_control_surface(ponto_sim):
     ).json()
     assert (added["skip"], added["code"]) == (1, "synchronizationFailed")
     assert added["variant"] is None
+
+
+def test_provider_sync_books_the_bank_queue_outside_the_client_window(ponto_sim):
+    s, acc = api(ponto_sim), ponto_sim.ACCOUNT_SAVINGS_ID
+    queued = ponto_sim.queue_bank_transactions(acc, 2)
+    assert ponto_sim.provider_sync(acc) == "success"
+    visible = [t["id"] for t in ponto_sim.visible_transactions(acc)]
+    assert visible[:2] == queued[::-1]
+    # not the client's synchronization: its own one is not "recently synchronized"
+    assert create_sync(ponto_sim, s, acc).status_code == 201
+    ponto_sim.queue_bank_transactions(acc, 1)
+    ponto_sim.set_maintenance(ponto_sim.FI_KBC_ID)
+    assert ponto_sim.provider_sync(acc) == "error"

@@ -99,6 +99,26 @@ def create_sync(sim, integration, account, subtype, customer_ip):
     return sync
 
 
+def scheduled_sync(sim, account):
+    """Ponto's own synchronization of the account (it refreshes every account
+    about four times a day [V: KA-02521]): books the bank queue the way a
+    client's synchronization does. [U] whether it counts in a client's resync
+    window or unattended quota: here it does not."""
+    sync = Sync(
+        sim_uuid("synchronization", "scheduled", sim.seed, sim.store.next()),
+        account.id,
+        "accountTransactions",
+        sim.now(),
+        None,
+        None,
+    )
+    sync.seeded = True  # not the client's: outside its window and quota
+    sim.store.syncs[sync.id] = sync
+    account.latest_sync_id = account.latest_tx_sync_id = sync.id
+    finish(sim, sync)
+    return sync
+
+
 def poll(sim, sync):
     """Each GET moves the synchronization one step: pending -> running -> final."""
     if sync.status in ("success", "error"):

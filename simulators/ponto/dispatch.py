@@ -150,16 +150,15 @@ def _error(req_id, err):
 
 
 def _fault_response(fault, req_id):
-    if fault.kind == "429":
+    if fault.kind == "429":  # retry_after=None: no Retry-After header at all
+        headers = (
+            {"Retry-After": str(fault.retry_after)}
+            if fault.retry_after is not None
+            else {}
+        )
         return _error(
             req_id,
-            ApiError(
-                429,
-                "tooManyRequests",
-                "Too many requests.",
-                {},
-                {"Retry-After": str(fault.retry_after)},
-            ),
+            ApiError(429, "tooManyRequests", "Too many requests.", {}, headers),
         )
     if fault.kind == "500":
         return _error(

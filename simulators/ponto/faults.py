@@ -15,10 +15,10 @@ Kinds:
   token rotated), then the connection closes before the answer: a lost answer;
 - ``malformed`` (a truncated JSON body), ``missing_fields`` (``variant``
   ``no_data``: an empty envelope; ``no_attributes``: required attributes gone);
-- ``duplicate_ids``: a list answer repeats one of its resources (the middle one)
-  right after itself, same id, same attributes;
-- ``bad_transaction``: one transaction of a list answer (the middle one) cannot
-  be decoded: ``variant`` ``amount`` (a comma decimal separator, ``"12,50"``) or
+- ``duplicate_ids``: a list answer repeats its resource at ``index`` (default
+  0, the newest) right after itself, same id, same attributes;
+- ``bad_transaction``: the transaction at ``index`` of a list answer cannot be
+  decoded: ``variant`` ``amount`` (a comma decimal separator, ``"12,50"``) or
   ``date`` (``executionDate`` as ``31/12/2024``); ``fault.affected_ids`` names it;
 - ``sync_error``: the synchronization created (POST /synchronizations) or polled
   (GET /synchronizations/{id}) ends in ``error`` with ``code``;
@@ -69,6 +69,7 @@ class Fault:
         variant=None,
         skip=0,
         code=None,
+        index=0,
     ):
         kind = str(kind)
         if kind not in KINDS:
@@ -94,6 +95,7 @@ class Fault:
         self.times, self.retry_after, self.delay = times, retry_after, float(delay)
         self.profile, self.variant = profile, variant
         self.skip, self.code = int(skip), code or "synchronizationFailed"
+        self.index = int(index)
         self.hits = self.passed = 0
         self.affected_ids = []  # resources changed by duplicate_ids/bad_transaction
 
@@ -116,6 +118,7 @@ class Fault:
             "variant": self.variant,
             "skip": self.skip,
             "code": self.code,
+            "index": self.index,
             "hits": self.hits,
             "passed": self.passed,
             "affected_ids": list(self.affected_ids),
@@ -179,15 +182,18 @@ def strip_required(body):
     return body
 
 
-def _middle(data):
-    return data[len(data) // 2] if isinstance(data, list) and data else None
+def _pick(fault, data):
+    """The resource at ``fault.index`` of a list (the last one when shorter)."""
+    if not isinstance(data, list) or not data:
+        return None
+    return data[min(fault.index, len(data) - 1)]
 
 
 def duplicate_one(fault, body):
-    """``duplicate_ids``: the middle resource of the list appears twice in a row."""
+    """``duplicate_ids``: one resource of the list appears twice in a row."""
     body = copy.deepcopy(body)
     data = body.get("data")
-    target = _middle(data)
+    target = _pick(fault, data)
     if target is not None:
         data.insert(data.index(target) + 1, copy.deepcopy(target))
         fault.affected_ids.append(target.get("id"))
@@ -195,9 +201,9 @@ def duplicate_one(fault, body):
 
 
 def break_one(fault, body):
-    """``bad_transaction``: the middle transaction of the list is undecodable."""
+    """``bad_transaction``: one transaction of the list is undecodable."""
     body = copy.deepcopy(body)
-    target = _middle(body.get("data"))
+    target = _pick(fault, body.get("data"))
     if target is not None:
         attrs = target.setdefault("attributes", {})
         if fault.variant == "date":

@@ -31,6 +31,13 @@ class BankOpsMixin:
         with self.lock:
             return bank.settle_pending(self._account(account_id), pending_id)
 
+    def provider_sync(self, account_id):
+        """Ponto synchronizes the account on its own schedule, now: what waited
+        at the bank becomes visible without any client request. Returns the
+        synchronization's status (``error`` during a maintenance, ...)."""
+        with self.lock:
+            return bank.scheduled_sync(self, self._account(account_id)).status
+
     def fail_next_sync(self, account_id, code="authorizationInvalid", detail=None):
         """The next synchronization of the account ends in ``error`` with this code."""
         self.next_sync_errors[account_id] = (

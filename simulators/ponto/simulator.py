@@ -188,6 +188,7 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         variant=None,
         skip=0,
         code=None,
+        index=0,
     ):
         """Inject a fault (see :mod:`.faults` for the kinds); returns it (its
         ``hits``, ``passed`` and ``affected_ids`` show what it did)."""
@@ -202,6 +203,7 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
             variant=variant,
             skip=skip,
             code=code,
+            index=index,
         )
 
     def clear_faults(self):
