@@ -27,7 +27,8 @@ Make chaos: ``BANK_SYNC_CAMPAIGN_ROUNDS=N`` adds N rounds, each the scenarios in
 a random order with random amounts of new transactions (seed
 ``BANK_SYNC_CAMPAIGN_SEED``, default 7), plus the slow scenario (a
 synchronization that outlasts the client's 120 s poll timeout).
-``BANK_SYNC_CAMPAIGN_REPORT=<file>`` appends a one-line summary there.
+``BANK_SYNC_CAMPAIGN_REPORT=<file>`` appends the one-line summary there (it is
+also logged, at warning level when there are rounds).
 
 Test-only liberties, each standing for time passing: the simulator's clock moves
 5 minutes per run (its resync window) and its unattended quota is off except
@@ -38,6 +39,7 @@ timeout on the wire is cut to a fraction of a second in the timeout scenarios
 adjusts Odoo's.
 """
 
+import logging
 import os
 import random
 import time
@@ -51,6 +53,7 @@ from . import fault_scenarios as fs
 from .campaign_support import CampaignMixin
 from .common import LoopbackRequestsMixin
 
+_logger = logging.getLogger(__name__)
 ROUNDS = int(os.environ.get("BANK_SYNC_CAMPAIGN_ROUNDS") or 0)
 SEED = int(os.environ.get("BANK_SYNC_CAMPAIGN_SEED") or 7)
 REPORT = os.environ.get("BANK_SYNC_CAMPAIGN_REPORT")
@@ -97,7 +100,8 @@ class TestFaultCampaign(CampaignMixin, LoopbackRequestsMixin, HttpCase):
             "slowest: "
             + ", ".join(f"{label} {t:.1f} s" for t, label in sorted(self.timings)[-5:])
         )
-        print(summary)  # make chaos prints what it did
+        # make chaos shows what it did (the CI run keeps it at info level)
+        _logger.log(logging.WARNING if ROUNDS else logging.INFO, summary)
         if REPORT:
             with open(REPORT, "a", encoding="utf-8") as handle:
                 handle.write(summary + "\n")
