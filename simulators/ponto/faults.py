@@ -21,7 +21,8 @@ Kinds:
   decoded: ``variant`` ``amount`` (a comma decimal separator, ``"12,50"``) or
   ``date`` (``executionDate`` as ``31/12/2024``); ``fault.affected_ids`` names it;
 - ``sync_error``: the synchronization created (POST /synchronizations) or polled
-  (GET /synchronizations/{id}) ends in ``error`` with ``code``;
+  (GET /synchronizations/{id}) ends in ``error`` with ``code`` (default
+  ``synchronizationFailed``: [U] Ponto's generic failure code is not documented);
 - ``invalid_grant``: the token endpoint refuses the grant (OAuth 400), nothing
   done (the refresh token presented stays valid).
 """
