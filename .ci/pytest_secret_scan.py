@@ -14,11 +14,11 @@ Not kept: ``odoo.sql_db`` below INFO (``--log-sql``, Odoo's dump of every
 query with its parameters, stored tokens included, for whoever asks for it).
 
 Accepted, and printed as such: an authorization code as the ``code`` parameter
-of a request line to the OAuth return (Odoo's access log, ``werkzeug`` INFO,
-and the test's browser, ``urllib3`` DEBUG). The provider puts it in that URL
-(OAuth 2.0), it is used once within seconds, expires within minutes and is
-worthless without the PKCE verifier that only Odoo's database holds. Anywhere
-else it is a leak like any other.
+of the OAuth return URL, the address the provider sends the browser to (Odoo's
+access log, ``werkzeug`` INFO; the test's browser: ``urllib3`` DEBUG, the tour
+runner). OAuth 2.0 puts it there; it is used once within seconds, expires
+within minutes and is worthless without the PKCE verifier that only Odoo's
+database holds. Anywhere else it is a leak like any other.
 """
 
 import base64
@@ -36,7 +36,7 @@ FLOORS = {"odoo.sql_db": logging.INFO}
 #: {kind: pattern of an accepted occurrence of a value} (see the docstring)
 ACCEPTED = {
     "authorization code": (
-        r'"GET /bank_sync/oauth/return\?(?:[^" ]*&)?code={value}(?=[&" ])[^" ]* HTTP/'
+        r"/bank_sync/oauth/return\?(?:[^\s\"'&]*&)*code={value}(?=[&\"'\s]|$)"
     ),
 }
 
@@ -150,7 +150,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     )
     for kind, places in sorted(accepted.items()):
         write(
-            f"accepted: {kind} in the request line of the OAuth return, "
+            f"accepted: {kind} in the OAuth return URL (the browser's address), "
             f"logged by {_where(places)}",
             yellow=True,
         )
