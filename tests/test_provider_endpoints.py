@@ -72,6 +72,11 @@ class TestProviderEndpoints(BankSyncCase):
                 "client_certificate": False,
             },
         )
+        connect = Provider.create({"name": "Connect", "ponto_profile": "ponto_connect"})
+        self.assertEqual(
+            connect.sudo().authorization_url,
+            "https://sandbox-authorization.myponto.com/oauth2/auth",
+        )
         # create() checks no field right in Odoo: the constraint does
         for name, value in EVIL.items():
             if name == "environment":
