@@ -177,7 +177,7 @@ SCENARIOS = [
     ),
     S(
         "synchronization never ends within the client's poll timeout (120 s)",
-        both(API_ACCOUNTS, knobs(sync_polls=10**6)),
+        both(API_ACCOUNTS, fault("sync_stuck", "POST", "/synchronizations")),
         outcome=TRANSIENT,
         defect="7",
         slow=True,

@@ -253,3 +253,25 @@ def test_provider_sync_books_the_bank_queue_outside_the_client_window(ponto_sim)
     ponto_sim.queue_bank_transactions(acc, 1)
     ponto_sim.set_maintenance(ponto_sim.FI_KBC_ID)
     assert ponto_sim.provider_sync(acc) == "error"
+
+
+def test_sync_stuck_never_ends(ponto_sim):
+    s, acc = api(ponto_sim), ponto_sim.ACCOUNT_SAVINGS_ID
+    ponto_sim.sync_polls = 0  # would be final at creation
+    ponto_sim.add_fault("sync_stuck", "POST", "/synchronizations")
+    sync = create_sync(ponto_sim, s, acc).json()["data"]
+    assert sync["attributes"]["status"] == "pending"
+    for _ in range(5):
+        polled = s.get(ponto_sim.api_url + "/synchronizations/" + sync["id"])
+        assert polled.json()["data"]["attributes"]["status"] == "running"
+    ponto_sim.advance(minutes=2)
+    assert create_sync(ponto_sim, s, acc).json()["data"]["attributes"]["status"] == (
+        "success"
+    )
+    ponto_sim.sync_polls = 3
+    ponto_sim.advance(minutes=2)
+    sync = create_sync(ponto_sim, s, acc).json()["data"]
+    ponto_sim.add_fault("sync_stuck", "GET", "/synchronizations/*")
+    for _ in range(5):
+        polled = s.get(ponto_sim.api_url + "/synchronizations/" + sync["id"])
+        assert polled.json()["data"]["attributes"]["status"] == "running"

@@ -88,6 +88,9 @@ def create_sync(sim, integration, account, subtype, customer_ip):
         integration.id,
     )
     sync.polls_left = sim.sync_polls
+    if account.id in sim.stuck_syncs:  # fault sync_stuck: never ends
+        sim.stuck_syncs.discard(account.id)
+        sync.polls_left = math.inf
     if account.id in sim.next_sync_errors:
         sync.forced_error = sim.next_sync_errors.pop(account.id)
     store.syncs[sync.id] = sync

@@ -267,7 +267,9 @@ def _run(sim, req, record, req_id):
         resp = _fault_response(fault, req_id)
         if resp is not None:
             return resp
-        if fault.kind == "sync_error" and req.route.startswith("/synchronizations"):
+        if fault.kind in ("sync_error", "sync_stuck") and req.route.startswith(
+            "/synchronizations"
+        ):
             with sim.lock:
                 faults.prime_sync_error(sim, fault, req)
     if req.profile in ("api", "connect"):

@@ -23,12 +23,15 @@ Kinds:
 - ``sync_error``: the synchronization created (POST /synchronizations) or polled
   (GET /synchronizations/{id}) ends in ``error`` with ``code`` (default
   ``synchronizationFailed``: [U] Ponto's generic failure code is not documented);
+- ``sync_stuck``: the synchronization created (or polled) never ends: it stays
+  ``pending``/``running`` however often it is polled (a bank that never answers);
 - ``invalid_grant``: the token endpoint refuses the grant (OAuth 400), nothing
   done (the refresh token presented stays valid).
 """
 
 import copy
 import fnmatch
+import math
 import threading
 
 from .bank import ERROR_DETAILS
@@ -47,6 +50,7 @@ KINDS = (
     "duplicate_ids",
     "bad_transaction",
     "sync_error",
+    "sync_stuck",
     "invalid_grant",
 )
 VARIANTS = {
@@ -216,8 +220,10 @@ def break_one(fault, body):
 
 
 def prime_sync_error(sim, fault, req):
-    """``sync_error``: the synchronization of this request ends in error."""
+    """``sync_error``: the synchronization of this request ends in error;
+    ``sync_stuck``: it never ends."""
     error = (fault.code, ERROR_DETAILS.get(fault.code, "The synchronization failed."))
+    stuck = fault.kind == "sync_stuck"
     if req.method == "POST":
         try:
             body = req.json()
@@ -226,9 +232,14 @@ def prime_sync_error(sim, fault, req):
         data = body.get("data") if isinstance(body, dict) else None
         attrs = data.get("attributes") if isinstance(data, dict) else None
         account_id = attrs.get("resourceId") if isinstance(attrs, dict) else None
-        if account_id in sim.store.accounts:
+        if account_id in sim.store.accounts and stuck:
+            sim.stuck_syncs.add(account_id)
+        elif account_id in sim.store.accounts:
             sim.next_sync_errors[account_id] = error
         return
     sync = sim.store.syncs.get(req.route.rstrip("/").rsplit("/", 1)[-1])
     if sync is not None and sync.status not in ("success", "error"):
-        sync.forced_error = error
+        if stuck:
+            sync.polls_left = math.inf
+        else:
+            sync.forced_error = error

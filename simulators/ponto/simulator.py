@@ -95,6 +95,7 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         self.signature_keys = {}
         self.idempotency = {}  # Ibanity-Idempotency-Key -> first answer
         self.next_sync_errors = {}
+        self.stuck_syncs = set()  # accounts whose next synchronization never ends
         self._request_counter = 0
         self._httpd = self._ca = self._webhook_key = None
         self._tmpdir = None
