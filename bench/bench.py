@@ -54,7 +54,10 @@ COPIED_FIELDS = (
     "partner_id",
     "bank_sync_ref",
 )
-MAX_BATCHES = 500
+#: job runs of one import at most; job runs in a row without a new line
+#: (stalled); immediate "next hourly calls" when the cron went idle before
+#: the end; the longest wait for a trigger the cron set itself (seconds)
+MAX_JOB_RUNS, MAX_STALLED, MAX_HOURLY, TRIGGER_WAIT = 1000, 5, 2, 120
 
 
 def page_size():
@@ -165,6 +168,8 @@ class Bench:
         self.page = page_size()
         self.accounts = {a["key"]: a for a in sim.seed()["accounts"]}
         self.link_ids = []
+        with registry.cursor() as cr:
+            self.cron_id = self.env(cr).ref(CRON_XMLID).id
 
     def env(self, cr, context=None):
         return api.Environment(cr, SUPERUSER_ID, context or {})
@@ -260,9 +265,13 @@ class Bench:
             return info["id"], link.id, journal.id, bare.id
 
     def make_due(self, link_ids):
+        """The connections are due, and the cron triggered (a cron worker
+        picks it up at once)."""
         with self.registry.cursor() as cr:
-            links = self.env(cr)["bank.sync.link"].browse(link_ids)
+            env = self.env(cr)
+            links = env["bank.sync.link"].browse(link_ids)
             links.write({"auto_sync": True, "next_sync": fields.Datetime.now()})
+            env.ref(CRON_XMLID)._trigger()
 
     def line_count(self, journal_id=None):
         domain = [("journal_id", "=", journal_id)] if journal_id else []
@@ -282,56 +291,87 @@ class Bench:
 
     # --- the cron -------------------------------------------------------------
 
-    def cron_batch(self):
-        """One batch of the import cron, as ``ir.cron._run_job`` runs it.
-        Returns (seconds, done, remaining, failed, SQL queries of the job)."""
+    def trigger(self):
         with self.registry.cursor() as cr:
-            env = self.env(cr)
-            cron = env.ref(CRON_XMLID)
-            env = api.Environment(
-                cr,
-                cron.user_id.id,
-                {"lastcall": cron.lastcall, "cron_id": cron.id},
-            )
-            cron = env["ir.cron"].browse(cron.id)
-            cron, progress = cron._add_progress()
-            cr.commit()
-            failed = False
+            self.env(cr).ref(CRON_XMLID)._trigger()
+
+    def job_run(self):
+        """One pick-up of the import job by a cron worker: what
+        ``ir.cron._process_jobs`` does for this job (up to
+        MAX_BATCH_PER_CRON_JOB batches, then rescheduled). Returns
+        ``(seconds, batches)``, None when the job is not ready."""
+        cron_model = self.registry["ir.cron"]
+        db = odoo.sql_db.db_connect(self.registry.db_name)
+        with db.cursor() as cron_cr:
+            job = cron_model._acquire_one_job(cron_cr, self.cron_id)
+            if not job:
+                return None
+            last = job.get("progress_id") or 0
             start = time.perf_counter()
-            with QueryCounter() as queries:
-                try:
-                    cron._callback(cron.cron_name, cron.ir_actions_server_id.id)
-                except Exception:  # logged by _callback, as ir.cron does
-                    failed = True
-                cr.commit()
+            cron_model._process_job(db, cron_cr, job)
             seconds = time.perf_counter() - start
-            return seconds, progress.done, progress.remaining, failed, queries.count
-
-    def link_due(self, link_id):
         with self.registry.cursor() as cr:
-            links = self.env(cr)["bank.sync.link"]
-            return bool(
-                links.search_count(
-                    [("id", "=", link_id), *links._cron_due_domain()], limit=1
-                )
+            cr.execute(
+                "SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s AND id > %s",
+                (self.cron_id, last),
             )
+            return seconds, cr.fetchone()[0]
 
-    def run_cron(self, link_id, journal_id, expected):
-        """Cron batches until the import is complete or nothing is due."""
-        batches, jobs = [], 1
-        while len(batches) < MAX_BATCHES:
-            seconds, done, remaining, failed, _queries = self.cron_batch()
-            batches.append(seconds)
-            if failed:
-                return batches, jobs, "a cron batch failed (see the log above)"
-            if done and remaining:
-                continue  # ir.cron calls it again at once
-            if self.line_count(journal_id) >= expected:
-                return batches, jobs, None
-            if not self.link_due(link_id):
-                return batches, jobs, "the connection is no longer due"
-            jobs += 1  # the next pick-up of the job (a trigger or nextcall)
-        return batches, jobs, f"still incomplete after {MAX_BATCHES} batches"
+    def next_call_in(self):
+        """Seconds until the job is ready again (its earliest trigger or its
+        next regular call)."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT EXTRACT(EPOCH FROM LEAST(c.nextcall, min(t.call_at)) "
+                "    - (now() AT TIME ZONE 'UTC')) "
+                "FROM ir_cron c LEFT JOIN ir_cron_trigger t ON t.cron_id = c.id "
+                "WHERE c.id = %s GROUP BY c.nextcall",
+                (self.cron_id,),
+            )
+            return float(cr.fetchone()[0])
+
+    def run_cron(self, journal_id, expected):
+        """Job runs as cron workers would do them, until the cron is idle
+        until its next regular (hourly) call: waiting for the triggers it
+        sets itself (idle time, not counted as the engine's), and calling it
+        at once, as the next hourly call would, while lines are missing."""
+        runs, idle, hourly, stalled = [], 0.0, 0, 0
+        lines = self.line_count(journal_id)
+        while len(runs) < MAX_JOB_RUNS:
+            run = self.job_run()
+            if run is None:
+                wait = self.next_call_in()
+                if wait <= TRIGGER_WAIT:
+                    time.sleep(max(0.0, wait) + 0.2)
+                    idle += max(0.0, wait) + 0.2
+                    continue
+                if lines >= expected:
+                    return runs, idle, hourly, None
+                if hourly >= MAX_HOURLY:
+                    return (
+                        runs,
+                        idle,
+                        hourly,
+                        (f"{lines}/{expected} lines after {hourly} more hourly calls"),
+                    )
+                hourly += 1
+                self.trigger()
+                continue
+            runs.append(run)
+            count = self.line_count(journal_id)
+            stalled = 0 if count > lines else stalled + 1
+            lines = count
+            if stalled >= MAX_STALLED:
+                return (
+                    runs,
+                    idle,
+                    hourly,
+                    (
+                        f"stalled at {lines}/{expected} lines: "
+                        f"{stalled} job runs without a new line"
+                    ),
+                )
+        return runs, idle, hourly, f"{lines}/{expected} lines after {len(runs)} runs"
 
     # --- P1 -------------------------------------------------------------------
 
@@ -340,7 +380,8 @@ class Bench:
         self.sim.queue(account_ref, size)
         self.make_due([link_id])
         with Clock(self.registry) as clock:
-            batches, jobs, problem = self.run_cron(link_id, journal_id, size)
+            runs, idle, hourly, problem = self.run_cron(journal_id, size)
+        clock.wall -= idle
         with self.registry.cursor() as cr:
             env = self.env(cr)
             lines = env["account.bank.statement.line"].search(
@@ -349,22 +390,22 @@ class Bench:
             refs = lines.mapped("bank_sync_ref")
             values = lines.read(list(COPIED_FIELDS), load=None)
             link = env["bank.sync.link"].browse(link_id)
-            state = link.state
-            cursor = link.online_account_ids.cursor_ref
+            state, cursor = link.state, link.online_account_ids.cursor_ref
         if len(refs) != size or len(set(refs)) != size:
             problem = problem or (
                 f"{len(refs)} lines ({len(set(refs))} distinct ids) for {size}"
             )
+        if not cursor and not problem:
+            problem = "the import cursor did not move"
         return {
             "size": size,
             "engine": clock.measures(commits=self.commits(journal_id)),
-            "batches": batches,
-            "jobs": jobs,
+            "runs": runs,
+            "idle": idle,
+            "hourly": hourly,
             "problem": problem,
             "state": state,
-            "cursor": bool(cursor),
             "values": values,
-            "journal_id": journal_id,
             "bare_id": bare_id,
         }
 
@@ -385,19 +426,27 @@ class Bench:
     # --- P2 -------------------------------------------------------------------
 
     def nothing_new(self):
-        """One cron batch an hour later with nothing new at the bank."""
+        """A job run an hour later (simulator clock, for the tokens and the
+        refresh window) with every connection due and nothing new at the
+        bank; and, to subtract, a job run with no connection due."""
         self.sim.call("POST", "advance", {"seconds": 3600})
         self.sim.call("POST", "knobs", {"sync_polls": 2})  # the default again
+        self.trigger()
+        with QueryCounter() as empty:
+            self.job_run()
         self.make_due(self.link_ids)
         before = self.line_count()
         self.sim.reset_requests()
-        seconds, _done, _remaining, failed, queries = self.cron_batch()
+        with QueryCounter() as queries:
+            run = self.job_run()
         log = self.sim.requests_log()
         added = self.line_count() - before
         with self.registry.cursor() as cr:
-            accounts = self.env(cr)["bank.sync.account"].search_count(
-                [("link_id", "in", self.link_ids)]
-            )
+            env = self.env(cr)
+            links = env["bank.sync.link"].browse(self.link_ids)
+            states = collections.Counter(links.mapped("state"))
+            accounts = len(links.online_account_ids)
+            failures = env.ref(CRON_XMLID).failure_count
         kinds = collections.Counter(
             "{} {} -> {}".format(
                 r["method"], UUID.sub("{id}", r.get("route") or r["path"]), r["status"]
@@ -405,11 +454,13 @@ class Bench:
             for r in log
         )
         return {
-            "seconds": seconds,
-            "failed": failed,
+            "seconds": run[0] if run else 0.0,
+            "failed": run is None or failures > 0 or set(states) != {"connected"},
+            "states": dict(states),
             "requests": len(log),
             "kinds": kinds,
-            "queries": queries,
+            "queries": queries.count,
+            "empty_queries": empty.count,
             "accounts": accounts,
             "links": len(self.link_ids),
             "added": added,

@@ -75,17 +75,23 @@ def lines(results, p2, budget):
         out.append(line)
         out.append(
             "   engine: {m}\n"
-            "           {b} cron batch(es) in {j} job run(s), longest {mx:.1f}s; "
+            "           {r} cron job run(s) ({b} batches), longest run {mx:.1f}s; "
             "{c} commit(s) of lines, per-line cost last/first tenth of them {t}; "
             "connection {st}".format(
                 m=_costs(engine, size),
-                b=len(res["batches"]),
-                j=res["jobs"],
-                mx=max(res["batches"]),
+                r=len(res["runs"]),
+                b=sum(batches for _seconds, batches in res["runs"]),
+                mx=max((seconds for seconds, _batches in res["runs"]), default=0.0),
                 c=len(engine["commits"]),
                 t=_trend(engine["commits"]),
                 st=res["state"],
             )
+            + (
+                f"; {res['idle']:.0f}s idle waiting for its own triggers (not counted)"
+                if res["idle"]
+                else ""
+            )
+            + (f"; {res['hourly']} more hourly call(s) needed" if res["hourly"] else "")
         )
         out.append(
             "   bare:   {m}\n"
@@ -98,16 +104,20 @@ def lines(results, p2, budget):
         if res["problem"]:
             out.append(f"   WARNING: {res['problem']}")
     accounts = p2["accounts"] or 1
+    queries = p2["queries"] - p2["empty_queries"]
     out.append(
         "P2 sync with nothing new ({a} accounts, {k} connections): "
-        "{r} HTTP requests ({rpa:.1f}/account), {q} SQL queries ({qpa:.0f}/account), "
-        "{s:.1f}s, {added} line(s) added".format(
+        "{r} HTTP requests ({rpa:.1f}/account), {q} SQL queries ({qpa:.0f}/account; "
+        "the job run's {t} minus {e} of a run with nothing due), {s:.1f}s, "
+        "{added} line(s) added".format(
             a=p2["accounts"],
             k=p2["links"],
             r=p2["requests"],
             rpa=p2["requests"] / accounts,
-            q=p2["queries"],
-            qpa=p2["queries"] / accounts,
+            q=queries,
+            qpa=queries / accounts,
+            t=p2["queries"],
+            e=p2["empty_queries"],
             s=p2["seconds"],
             added=p2["added"],
         )
@@ -115,10 +125,14 @@ def lines(results, p2, budget):
     for kind, count in sorted(p2["kinds"].items()):
         out.append(f"   {count:3d} {kind}")
     if p2["failed"] or p2["added"]:
-        out.append("   WARNING: the nothing-new batch failed or added lines")
+        out.append(
+            "   WARNING: the nothing-new run failed or added lines "
+            f"(connections: {p2['states']})"
+        )
     out.append(
-        f"(system parameter account_bank_sync.cron_time_budget: "
-        f"{budget or 'unset'}. Compare ratios, not timings: wall time moves with "
-        "whatever else runs on the machine, CPU time much less)"
+        "(system parameter account_bank_sync.cron_time_budget: "
+        f"{budget or 'unset, the module default'}; limit_time_real = 120. Compare "
+        "ratios, not timings: wall time moves with whatever else runs on the "
+        "machine, CPU time much less)"
     )
     return out
