@@ -2,15 +2,19 @@
 # Test harness behind `make test*` and `make pot`.
 #
 #   .ci/test.sh all         Odoo-free suite, then the Odoo suite when python3
-#                           imports Odoo 18 (SKIPPED otherwise)
+#                           imports Odoo 18 (SKIPPED otherwise), then the
+#                           CI-sized chaos campaigns (R2 kills, R3 concurrency)
 #   .ci/test.sh standalone  Odoo-free suite only (tests_standalone/)
 #   .ci/test.sh odoo        Odoo suite only (tests/), fails without Odoo
+#   .ci/test.sh chaos       CI-sized chaos campaigns only (`make chaos` runs
+#                           the full-sized ones through .ci/chaos.sh)
 #   .ci/test.sh pot         regenerate i18n/account_bank_sync.pot
 #
 # Environment: REQUIRE_ODOO=1 (missing Odoo or an empty standalone suite is a
 # failure), PYTHON (default python3), ODOO_ADDONS_PATH (extra addons dirs,
 # comma separated), KEEP_DB=1, TEST_TIMEOUT / INSTALL_TIMEOUT (timeout(1)
-# durations), PGHOST/PGPORT/PGUSER/PGPASSWORD (libpq and Odoo both read them).
+# durations), PGHOST/PGPORT/PGUSER/PGPASSWORD (libpq and Odoo both read them),
+# CHAOS=0 (no chaos stage in `all`), CHAOS_TIMEOUT (default 10m).
 set -uo pipefail
 
 MODULE=account_bank_sync
@@ -129,6 +133,16 @@ run_odoo() {
     return "$rc"
 }
 
+# The CI-sized chaos campaigns (tests_chaos/, see .ci/chaos.sh): real Odoo
+# processes killed and run at once. Their databases are copies of a template:
+# the Odoo suite's database when given (its tests leave it as installed),
+# else .ci/chaos.sh installs one.
+run_chaos() {
+    say "Chaos campaigns, CI size (tests_chaos/)"
+    CHAOS_TEMPLATE_DB=${1:-} CHAOS_TIMEOUT=${CHAOS_TIMEOUT:-10m} \
+        bash "$ROOT/.ci/chaos.sh" ci
+}
+
 export_pot() {
     prepare_db || return 1
     say "Exporting i18n/$MODULE.pot"
@@ -152,12 +166,22 @@ case "${1:-all}" in
         detect_odoo || { echo "FAILED: $(no_odoo)"; exit 1; }
         export_pot
         ;;
+    chaos)
+        detect_odoo || { echo "FAILED: chaos campaigns — $(no_odoo)"; exit 1; }
+        run_chaos
+        ;;
     all)
         run_standalone
         standalone_rc=$?
+        chaos_rc=0
         if detect_odoo; then
             run_odoo
             odoo_rc=$?
+            if [ "${CHAOS:-1}" != 0 ]; then
+                # a failed suite may leave its database in use: install afresh
+                run_chaos "$([ "$odoo_rc" -eq 0 ] && echo "$DB")"
+                chaos_rc=$?
+            fi
         elif [ "$REQUIRE_ODOO" = 1 ]; then
             echo "FAILED: Odoo suite (tests/) — $(no_odoo) (REQUIRE_ODOO=1)"
             odoo_rc=1
@@ -165,11 +189,12 @@ case "${1:-all}" in
             echo; echo "SKIPPED: Odoo suite (tests/) — $(no_odoo)"
             odoo_rc=0
         fi
-        say "Odoo-free suite: exit $standalone_rc; Odoo suite: exit $odoo_rc"
-        [ "$standalone_rc" -eq 0 ] && [ "$odoo_rc" -eq 0 ]
+        say "Odoo-free suite: exit $standalone_rc; Odoo suite: exit $odoo_rc;" \
+            "chaos campaigns: exit $chaos_rc"
+        [ "$standalone_rc" -eq 0 ] && [ "$odoo_rc" -eq 0 ] && [ "$chaos_rc" -eq 0 ]
         ;;
     *)
-        echo "usage: $0 [all|standalone|odoo|pot]" >&2
+        echo "usage: $0 [all|standalone|odoo|chaos|pot]" >&2
         exit 2
         ;;
 esac
