@@ -113,7 +113,15 @@ class KillCampaign(Campaign):
             wait_for(self.cron_idle, 300)
             self.settle()
             return
-        doing = [(s, q[:60]) for p, s, q, _x in db.backends() if p == pid]
+        doing = sorted(
+            (
+                q.lstrip().startswith("WITH last_cron_progress"),
+                s,
+                " ".join(q.split())[:70],
+            )
+            for p, s, q, in_xact in db.backends()
+            if p == pid and in_xact
+        )
         os.kill(pid, signal.SIGKILL)
         elapsed = time.monotonic() - started
         f.add("kills")
@@ -123,7 +131,8 @@ class KillCampaign(Campaign):
         lines_after = db.line_count()
         log(
             f"round {number}: kill {f.counts['kills']} ({mode}) at {elapsed:.2f}s, "
-            f"pid {pid} {doing[:1]}, lines {lines_before}->{lines_after}"
+            f"pid {pid} {doing[0][1:] if doing else 'idle'}, "
+            f"lines {lines_before}->{lines_after}"
         )
         self.settle()
 

@@ -17,10 +17,14 @@ simulator; no refresh token presented twice (counted by the simulator).
 
 import collections
 import json
+import re
 import threading
 
 from chaos_campaign import Campaign, log
 from chaos_odoo import Rpc, RpcError
+
+#: what a user is told when the connection is being synchronized elsewhere
+BUSY = re.compile(r"already running|is running\. Try again")
 
 
 class ConcurrencyCampaign(Campaign):
@@ -96,6 +100,8 @@ class ConcurrencyCampaign(Campaign):
             if result["error"] and "currently being executed" in result["error"]:
                 # Odoo's own cron lock: Run Manually refused while the job runs
                 f.add(f"{kind}_refused_by_odoo")
+            elif result["error"] and BUSY.search(result["error"]):
+                f.add(f"{kind}_found_busy")  # the connection's lock: said so
             elif result["error"]:
                 f.add(f"{kind}_errors")
                 f.fail(f"round {number}: {kind} {link or ''}: {result['error']}")
@@ -129,7 +135,7 @@ class ConcurrencyCampaign(Campaign):
             elif kind == "fetch":
                 action = rpc.call("bank.sync.link", "action_fetch_transactions", [link])
                 message = json.dumps(action or {})
-                out["ran"] = "already running" not in message
+                out["ran"] = not BUSY.search(message)
             else:
                 rpc.call("bank.sync.link", "action_fetch_accounts", [link])
         except RpcError as exc:
