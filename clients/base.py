@@ -123,6 +123,29 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class RefusedTransaction:
+    """A transaction of a page that could not be read: its provider id and
+    why. The engine reports it (it is never silently skipped) and asks for it
+    again on later runs (``BankClient.get_transaction``)."""
+
+    id: str
+    reason: str
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+class TransactionPage(list):
+    """One page of :class:`Transaction` (and :class:`RefusedTransaction`),
+    newest first. ``first_id`` / ``last_id``: the provider ids of the page's
+    first and last items as the provider listed them (filtered out or not),
+    so that paging can resume after ``last_id``."""
+
+    def __init__(self, items=(), *, first_id=None, last_id=None):
+        super().__init__(items)
+        self.first_id = first_id
+        self.last_id = last_id
+
+
+@dataclass(frozen=True)
 class SyncStatus:
     """A provider-side refresh of one account from the bank."""
 
@@ -192,12 +215,22 @@ class BankClient(abc.ABC):
         """
 
     @abc.abstractmethod
-    def iter_transaction_pages(self, account_id, *, stop_at_id=None, since=None):
-        """Yield lists of :class:`Transaction`, newest first, page by page.
+    def iter_transaction_pages(
+        self, account_id, *, stop_at_id=None, since=None, after_id=None
+    ):
+        """Yield a :class:`TransactionPage` per page, newest first.
 
-        Stops before ``stop_at_id`` (the newest id already imported) and once a
-        whole page is older than ``since`` (a date floor).
+        Starts after ``after_id`` (older than it) when given; stops before
+        ``stop_at_id`` (the newest id already imported) and once a whole page
+        is older than ``since`` (a date floor). A transaction that cannot be
+        read is a :class:`RefusedTransaction` in its page, not an error of
+        the page.
         """
+
+    @abc.abstractmethod
+    def get_transaction(self, account_id, transaction_id):
+        """Return one :class:`Transaction` (raises ``InvalidResponse`` when it
+        still cannot be read, ``NotFound`` when it is gone)."""
 
     @abc.abstractmethod
     def request_reauthorization(self, account_id, redirect_uri):

@@ -19,7 +19,7 @@ import weakref
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 from urllib3.util.ssl_ import create_urllib3_context
 
@@ -38,6 +38,14 @@ class BoundedRetry(Retry):
         new = super().new(**kw)
         new.max_retry_after = self.max_retry_after
         return new
+
+    def parse_retry_after(self, retry_after):
+        """An unreadable ``Retry-After`` counts as none (the backoff applies)
+        instead of escaping as urllib3's ``InvalidHeader``."""
+        try:
+            return super().parse_retry_after(retry_after)
+        except InvalidHeader:
+            return None
 
     def increment(self, method=None, url=None, response=None, error=None, **kw):
         if response is not None:

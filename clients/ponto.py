@@ -283,8 +283,8 @@ class PontoClient(BankClient):
         while not sync.done:
             if self._clock() >= deadline:
                 raise TemporaryError(
-                    "Ponto is still synchronizing the account; the transactions "
-                    "will be read on the next run."
+                    "Ponto is still synchronizing the account (no final answer "
+                    f"within {self.sync_poll_timeout:g} s)"
                 )
             self._sleep(self.sync_poll_interval)
             sync = self.get_synchronization(sync.id)
@@ -301,9 +301,10 @@ class PontoClient(BankClient):
     # --- transactions ---------------------------------------------------------
 
     def iter_transaction_pages(
-        self, account_id, *, stop_at_id=None, since=None, time_zone=None
+        self, account_id, *, stop_at_id=None, since=None, after_id=None, time_zone=None
     ):
-        """Yield lists of transactions, newest first (see :class:`BankClient`).
+        """Yield a :class:`~.base.TransactionPage` per page, newest first (see
+        :class:`BankClient`).
 
         Transactions dated before ``since`` are left out; paging stops at
         ``stop_at_id`` or after a page dated wholly before ``since`` minus
@@ -311,26 +312,21 @@ class PontoClient(BankClient):
         """
         zone = time_zone or self.time_zone
         floor = since and since.toordinal() - DATE_SLACK_DAYS
-        for data in self._pages(f"accounts/{account_id}/transactions"):
-            batch, dates = [], []
-            for item in data:
-                if (
-                    stop_at_id
-                    and isinstance(item, dict)
-                    and item.get("id") == stop_at_id
-                ):
-                    if batch:
-                        yield batch
-                    return
-                tx = decode.transaction(item, zone)
-                if tx.date:
-                    dates.append(tx.date.toordinal())
-                if not (since and tx.date and tx.date < since):
-                    batch.append(tx)
-            if batch:
-                yield batch
-            if floor and dates and max(dates) < floor:
+        params = {"page[after]": after_id} if after_id else None
+        for data in self._pages(f"accounts/{account_id}/transactions", params):
+            page, dates, stopped = decode.transaction_page(
+                data, zone, stop_at_id, since
+            )
+            if page.first_id:
+                yield page
+            if stopped or (floor and dates and max(dates).toordinal() < floor):
                 return
+
+    def get_transaction(self, account_id, transaction_id, *, time_zone=None):
+        body = self.call("GET", f"accounts/{account_id}/transactions/{transaction_id}")
+        return decode.transaction(
+            require(body, "data", "transaction"), time_zone or self.time_zone
+        )
 
     def iter_transactions(self, account_id, **kwargs):
         for page in self.iter_transaction_pages(account_id, **kwargs):

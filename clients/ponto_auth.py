@@ -133,15 +133,24 @@ class PontoAuth:
             raise AuthenticationError(
                 "No refresh token: authorise the connection again."
             )
-        return self._grant(
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "client_id": self.client_id,
-            },
-            idempotent=False,
-            keep_refresh=True,
-        )
+        try:
+            return self._grant(
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_id": self.client_id,
+                },
+                idempotent=False,
+                keep_refresh=True,
+            )
+        except AuthenticationError as exc:
+            if exc.code == "invalid_grant":
+                # the refresh token is dead (used, revoked, expired): never
+                # present it again; only a new authorisation helps now
+                self.tokens = None
+                if self._on_tokens:
+                    self._on_tokens(None)
+            raise
 
     def revoke(self):
         """Revoke the refresh token (for Ponto Connect this revokes the whole

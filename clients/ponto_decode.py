@@ -2,7 +2,14 @@
 bodies → the error taxonomy."""
 
 from . import errors
-from .base import Institution, OnlineAccount, SyncStatus, Transaction
+from .base import (
+    Institution,
+    OnlineAccount,
+    RefusedTransaction,
+    SyncStatus,
+    Transaction,
+    TransactionPage,
+)
 from .parsing import bank_date, parse_amount, parse_datetime, require
 
 #: synchronization error codes meaning "the user must re-authorise"
@@ -110,6 +117,38 @@ def transaction(resource, time_zone=None, pending=False):
         updated_at=parse_datetime(a.get("updatedAt")),
         pending=pending,
         raw=resource,
+    )
+
+
+def transaction_page(data, time_zone=None, stop_at_id=None, since=None):
+    """One page of the transaction list → ``(page, dates, stopped)``: the
+    :class:`TransactionPage`, the dates of all its transactions (those dated
+    before ``since`` are left out of the page, not of ``dates``), and whether
+    ``stop_at_id`` was met. An item with an id that does not decode is a
+    :class:`RefusedTransaction`; an item without an id spoils the page."""
+    items, ids, dates = [], [], []
+    for item in data:
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if stop_at_id and item_id == stop_at_id:
+            return _page(items, ids), dates, True
+        if not item_id or not isinstance(item_id, str):
+            raise errors.InvalidResponse("The provider's transaction has no id")
+        ids.append(item_id)
+        try:
+            tx = transaction(item, time_zone)
+        except errors.InvalidResponse as exc:
+            items.append(RefusedTransaction(id=item_id, reason=exc.message, raw=item))
+            continue
+        if tx.date:
+            dates.append(tx.date)
+        if not (since and tx.date and tx.date < since):
+            items.append(tx)
+    return _page(items, ids), dates, False
+
+
+def _page(items, ids):
+    return TransactionPage(
+        items, first_id=ids[0] if ids else None, last_id=ids[-1] if ids else None
     )
 
 

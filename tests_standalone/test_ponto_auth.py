@@ -81,10 +81,14 @@ def test_refresh_rotation_refuses_the_old_refresh_token(ponto_sim):
     assert second.refresh_token != first.refresh_token
     assert second.access_token != first.access_token
     assert client.list_accounts()
-    stale = connect_client(ponto_sim, tokens=first)
+    saved = []
+    stale = connect_client(ponto_sim, tokens=first, on_tokens=saved.append)
     with pytest.raises(AuthenticationError) as info:
         stale.refresh()
     assert info.value.code == "invalid_grant"
+    # the dead token is forgotten: it is never presented again
+    assert saved == [None]
+    assert stale.tokens is None
 
 
 def test_expired_access_token_is_refreshed_and_persisted(ponto_sim):

@@ -116,3 +116,16 @@ def test_refresh_is_never_retried(ponto_sim):
     with pytest.raises(TemporaryError):
         client.refresh()
     assert ponto_sim.count("POST", "*/oauth2/token") == 1
+
+
+def test_unreadable_retry_after_is_no_retry_after(ponto_sim, setup):
+    """``Retry-After: soon`` is retried on the backoff and ends RateLimited,
+    never as urllib3's InvalidHeader escaping the taxonomy."""
+    client, account = setup
+    ponto_sim.add_fault(
+        method="GET", path=TX_PATH, kind="429", times=None, retry_after="soon"
+    )
+    with pytest.raises(RateLimited) as info:
+        list(client.iter_transactions(account.id))
+    assert info.value.retry_after is None
+    assert _reads(ponto_sim) == RETRIES + 1
