@@ -51,7 +51,7 @@ class BankSyncController(http.Controller):
                 ),
             )
         try:
-            self._finish(link, session, code)
+            session._complete(code)
         except (errors.BankSyncError, UserError) as exc:
             _logger.info("Bank connection %s: authorization failed: %s", link.id, exc)
             return self._page(
@@ -68,7 +68,7 @@ class BankSyncController(http.Controller):
             # Renew (Ponto Connect, refused refresh token): the accounts keep
             # their journals; back to the connection.
             try:
-                link._bank_sync_renewed(link._get_client())
+                link._bank_sync_renewed(read_consent=True)
             except errors.BankSyncError as exc:
                 _logger.info(
                     "Bank connection %s: renewal read failed: %s", link.id, exc
@@ -135,28 +135,6 @@ class BankSyncController(http.Controller):
                 status=502,
             )
         return request.redirect(url, local=url.startswith("/"))
-
-    @staticmethod
-    def _finish(link, session, code):
-        """Exchange ``code``, store the tokens and the organisation, mark the
-        connection connected."""
-        env = link.env
-        client = link.provider_id._get_client(link)
-        tokens = client.exchange_code(
-            code, session.code_verifier, redirect_uri=session.redirect_uri
-        )
-        # the client's on_tokens callback stored them already; writing them
-        # again keeps this independent of the callback
-        link._bank_sync_store_tokens(tokens)
-        values = {}
-        user_info = getattr(client, "get_user_info", None)
-        if user_info:
-            values["provider_organization_id"] = user_info().get("sub") or False
-        if values:
-            link.write(values)
-        link._set_state(
-            "connected", message=env._("Authorised at %s.", link.provider_id.name)
-        )
 
     @staticmethod
     def _page(title, message, status=400):

@@ -54,8 +54,9 @@ class BankSyncAuthSession(models.Model):
         fields of the session (e.g. its ``purpose``)."""
         link.ensure_one()
         redirect_uri = self._redirect_uri()
-        client = link.provider_id._get_client(link)
-        request = client.authorization_request(redirect_uri=redirect_uri)
+        with link._bank_sync_user_lock():
+            client = link._get_client()
+            request = client.authorization_request(redirect_uri=redirect_uri)
         self.sudo().create(
             {
                 "state": request.state,
@@ -68,6 +69,24 @@ class BankSyncAuthSession(models.Model):
             }
         )
         return request.url
+
+    def _complete(self, code):
+        """The provider sent the user back with ``code``: exchange it (the
+        client's ``on_tokens`` stores the tokens at once), remember the
+        provider's organisation, mark the connection connected."""
+        self.ensure_one()
+        link = self.env["bank.sync.link"].browse(self.link_id.id)
+        with link._bank_sync_user_lock():
+            client = link._get_client()
+            client.exchange_code(
+                code, self.code_verifier, redirect_uri=self.redirect_uri
+            )
+            user_info = getattr(client, "get_user_info", None)
+            if user_info:
+                link.provider_organization_id = user_info().get("sub") or False
+        link._set_state(
+            "connected", message=self.env._("Authorised at %s.", link.provider_id.name)
+        )
 
     @api.model
     def _consume(self, state):

@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..clients import errors
 
@@ -248,7 +249,8 @@ class BankSyncLink(models.Model):
         # the state's message says it all: no tracking message too (the
         # tokens and the fields are written before the state changes)
         for link in self.with_context(mail_notrack=True):
-            link._bank_sync_disconnect()
+            with link._bank_sync_user_lock():
+                link._bank_sync_disconnect()
         return True
 
     def _bank_sync_disconnect(self):
@@ -297,7 +299,7 @@ class BankSyncLink(models.Model):
         failures = []
         try:
             client = self._get_client()
-        except (errors.BankSyncError, ValueError) as exc:
+        except (errors.BankSyncError, UserError, ValueError) as exc:
             return [self.env._("the provider could not be reached (%s)", str(exc))]
         for account in accounts.filtered(lambda a: not a.missing_at_provider):
             try:
@@ -311,12 +313,32 @@ class BankSyncLink(models.Model):
                         error=str(exc),
                     )
                 )
+        if self._bank_sync_integration_shared():
+            # Revoking ends the whole integration (every connection of the
+            # organisation through this application): it stays for the others
+            _logger.info("Connection %s: integration shared, not revoked", self.id)
+            return failures
         try:
             client.revoke()
         except errors.BankSyncError as exc:
             _logger.info("Connection %s: revoke failed: %s", self.id, exc)
             failures.append(self.env._("the access tokens (%s)", str(exc)))
         return failures
+
+    def _bank_sync_integration_shared(self):
+        """Another live connection of the same provider and organisation."""
+        self.ensure_one()
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("id", "!=", self.id),
+                    ("provider_id", "=", self.provider_id.id),
+                    ("provider_organization_id", "=", self.provider_organization_id),
+                    ("state", "not in", ("draft", "disconnected")),
+                ],
+                limit=1,
+            )
+        )
 
     def _disconnect_message(self, accounts, journals):
         lines = self.env["account.bank.statement.line"].search_count(

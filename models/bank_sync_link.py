@@ -1,9 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..clients.base import TokenSet
-from .bank_sync_provider import _aware, _naive
-
 LINK_STATES = [
     ("draft", "Draft"),
     ("connected", "Connected"),
@@ -60,7 +57,8 @@ class BankSyncLink(models.Model):
     connected_until = fields.Datetime(
         compute="_compute_connected_until",
         store=True,
-        tracking=True,
+        # not tracked: a renewal and an expiry post their own message, and the
+        # import stores the provider's date on every run
         help="When the bank consent of the first of its accounts expires.",
     )
     last_sync = fields.Datetime(string="Last Synchronization", copy=False)
@@ -77,9 +75,6 @@ class BankSyncLink(models.Model):
     last_error_message = fields.Text(copy=False)
     last_error_request_id = fields.Char(string="Provider Request ID", copy=False)
     error_since = fields.Datetime(copy=False)
-    access_token = fields.Char(groups="base.group_system", copy=False)
-    refresh_token = fields.Char(groups="base.group_system", copy=False)
-    token_expires_at = fields.Datetime(groups="base.group_system", copy=False)
     provider_organization_id = fields.Char(copy=False)
     online_account_ids = fields.One2many(
         "bank.sync.account", "link_id", string="Online Accounts"
@@ -128,39 +123,6 @@ class BankSyncLink(models.Model):
 
     def _search_journal_ids(self, operator, value):
         return [("online_account_ids.journal_id", operator, value)]
-
-    # --- tokens (system fields: every read and write goes through sudo) ---------
-
-    def _bank_sync_token_set(self):
-        """The stored tokens as a :class:`TokenSet`, or None."""
-        self.ensure_one()
-        link = self.sudo()
-        if not (link.access_token or link.refresh_token):
-            return None
-        return TokenSet(
-            access_token=link.access_token or "",
-            expires_at=_aware(link.token_expires_at),
-            refresh_token=link.refresh_token or None,
-        )
-
-    def _bank_sync_store_tokens(self, tokens):
-        """The client's ``on_tokens`` callback: store rotated tokens at once (a
-        rotated refresh token is the only one the provider still accepts)."""
-        self.ensure_one()
-        link = self.sudo()
-        link.write(
-            {
-                "access_token": tokens.access_token if tokens else False,
-                "refresh_token": (tokens.refresh_token or False) if tokens else False,
-                "token_expires_at": _naive(tokens.expires_at) if tokens else False,
-            }
-        )
-        link.flush_recordset(["access_token", "refresh_token", "token_expires_at"])
-
-    def _get_client(self, **options):
-        """The provider client of this connection (its tokens, its bank)."""
-        self.ensure_one()
-        return self.provider_id._get_client(self, **options)
 
     # --- buttons ------------------------------------------------------------------
     # Placeholders so that the addon installs on its own: the connect/account

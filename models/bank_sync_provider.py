@@ -253,12 +253,10 @@ class BankSyncProvider(models.Model):
             "sync_poll_timeout": 120.0,
         }
         if link:
+            # its tokens and their callback come from link._get_client()
             link.ensure_one()
-            link_sudo = link.sudo()
-            kwargs["tokens"] = link_sudo._bank_sync_token_set()
-            kwargs["on_tokens"] = link_sudo._bank_sync_store_tokens
-            if link_sudo.institution_id.time_zone:
-                kwargs["time_zone"] = link_sudo.institution_id.time_zone
+            if link.sudo().institution_id.time_zone:
+                kwargs["time_zone"] = link.sudo().institution_id.time_zone
         kwargs.update(options)
         try:
             return PontoClient(**kwargs)

@@ -17,12 +17,15 @@ import logging
 import secrets
 from urllib.parse import urlencode
 
+from psycopg2 import errors as errors_pg
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..clients import errors
 from .bank_sync_auth_session import SESSION_LIFETIME
-from .bank_sync_provider import _naive
+from .utils import naive
 
 _logger = logging.getLogger(__name__)
 
@@ -66,7 +69,9 @@ class BankSyncAuthSession(models.Model):
             REAUTHORIZE_RETURN_PATH,
             urlencode({"state": state}),
         )
-        url = link._get_client().request_reauthorization(refs[0], redirect_uri)
+        with link._bank_sync_user_lock():
+            client = link._get_client()
+            url = client.request_reauthorization(refs[0], redirect_uri)
         self.sudo().create(
             {
                 "state": state,
@@ -161,12 +166,12 @@ class BankSyncLink(models.Model):
         ``session.account_ref``: read its new consent expiry; returns where to
         send the user next (the next account's page, or the connection)."""
         self.ensure_one()
-        client = self._get_client()
         account = self.online_account_ids.filtered(
             lambda a: a.provider_ref == session.account_ref
         )
         if account:
-            account._bank_sync_read_consent(client)
+            with self._bank_sync_user_lock():
+                account._bank_sync_read_consent(self._get_client())
         pending = [ref for ref in (session.pending_refs or "").split(",") if ref]
         if pending:
             return self.env["bank.sync.auth.session"]._start_reauthorization(
@@ -175,13 +180,15 @@ class BankSyncLink(models.Model):
         self._bank_sync_renewed()
         return CONNECTION_URL % self.id
 
-    def _bank_sync_renewed(self, client=None):
-        """The consent was given again: back to connected, the new expiry read,
-        an import soon (the missed transactions)."""
+    def _bank_sync_renewed(self, read_consent=False):
+        """The consent was given again: back to connected, the new expiry read
+        (``read_consent``), an import soon (the missed transactions)."""
         self.ensure_one()
-        if client is not None:
-            for account in self._renew_accounts():
-                account._bank_sync_read_consent(client)
+        if read_consent:
+            with self._bank_sync_user_lock():
+                client = self._get_client()
+                for account in self._renew_accounts():
+                    account._bank_sync_read_consent(client)
         # also when renewed early, still connected: the fallback consent length
         # and the reminder series restart (models/bank_sync_consent.py)
         self._mark_authorized()
@@ -218,11 +225,30 @@ class BankSyncLink(models.Model):
             or (link.sync_on_open_at and link.sync_on_open_at > hour_ago)
         ):
             return False
+        if link._bank_sync_busy() or not link._bank_sync_try_row_lock():
+            return False  # a synchronization runs (or the row is being written)
         values = {"sync_on_open_at": now}
         if not link.next_sync or link.next_sync > now:
             values["next_sync"] = now
         link.write(values)
         link._bank_sync_trigger_import()
+        return True
+
+    def _bank_sync_try_row_lock(self):
+        """Lock the connection's row without waiting: False when another
+        transaction writes it now, or wrote it since this one began."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM bank_sync_link WHERE id = %s FOR UPDATE NOWAIT",
+                        self.id,
+                    ),
+                    log_exceptions=False,
+                )
+        except (errors_pg.LockNotAvailable, errors_pg.SerializationFailure):
+            return False
         return True
 
 
@@ -232,4 +258,4 @@ class BankSyncAccount(models.Model):
     def _bank_sync_read_consent(self, client):
         self.ensure_one()
         details = client.get_account(self.provider_ref)
-        self.consent_expires_at = _naive(details.consent_expires_at)
+        self.consent_expires_at = naive(details.consent_expires_at)

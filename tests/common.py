@@ -111,6 +111,13 @@ class BankSyncCase(LoopbackRequestsMixin, TransactionCase):
 
     # --- helpers ---------------------------------------------------------------
 
+    def client(self, link, **options):
+        """The client of ``link``, under its lock (held until the test ends)."""
+        lock = link._bank_sync_locked()
+        self.assertTrue(lock.__enter__(), "the connection's lock")
+        self.addCleanup(lock.__exit__, None, None, None)
+        return link._get_client(**options)
+
     def lines(self, journal=None):
         """The statement lines of ``journal`` (by default ``self.journal``)."""
         return self.env["account.bank.statement.line"].search(

@@ -8,8 +8,6 @@ import requests
 
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.account_bank_sync.controllers.main import BankSyncController
-
 from .common import BankSyncCase
 
 
@@ -97,10 +95,10 @@ class TestDisconnectConnect(BankSyncCase):
     """Ponto Connect: the tokens are revoked, and connecting the bank again
     through the connect wizard proposes the former journals."""
 
-    def connect(self):
-        """Connect KBC through the connect wizard and the provider's page; the
-        return (``/bank_sync/oauth/return``) is the controller's own code."""
-        institution = self.institution(self.connect_provider)
+    def connect(self, bank=None):
+        """Connect KBC (or ``bank``) through the connect wizard and the
+        provider's page; the return is the controller's own code."""
+        institution = self.institution(self.connect_provider, bank)
         wizard = self.env["bank.sync.connect.wizard"].create(
             {
                 "provider_id": self.connect_provider.id,
@@ -113,7 +111,7 @@ class TestDisconnectConnect(BankSyncCase):
         session = self.env["bank.sync.auth.session"]._consume(params["state"])
         self.assertTrue(session)
         link = session.link_id
-        BankSyncController._finish(link, session, params["code"])
+        session._complete(params["code"])
         self.assertEqual(link.state, "connected")
         return self.env["bank.sync.account.wizard"]._create_for_link(link)
 
@@ -177,3 +175,35 @@ class TestDisconnectConnect(BankSyncCase):
         return self.env["account.bank.statement.line"].search(
             [("journal_id", "in", journals.ids)]
         )
+
+    def test_one_of_two_connections_of_the_integration(self):
+        """Defect 6: KBC and BNP through one Ponto Connect application share
+        the organisation's integration: disconnecting KBC removes KBC's
+        accounts only; BNP keeps working."""
+        kbc = self.connect()
+        kbc.action_confirm()
+        bnp = self.connect(self.sim.FI_BNP_ID)
+        bnp.action_confirm()
+        kbc, bnp = kbc.link_id, bnp.link_id
+        self.assertEqual(kbc.provider_organization_id, bnp.provider_organization_id)
+        self.sim.reset_log()
+
+        kbc.action_disconnect()
+
+        self.assertEqual(kbc.state, "disconnected")
+        self.assertEqual(self.sim.count("POST", "*/oauth2/revoke"), 0)
+        removed = {
+            r.path.rsplit("/", 1)[-1] for r in self.sim.requests if r.method == "DELETE"
+        }
+        self.assertEqual(removed, set(kbc.online_account_ids.mapped("provider_ref")))
+        self.assertIsNotNone(self.sim.active_connect_integration())
+        for account in bnp.online_account_ids:
+            self.sim.queue_bank_transactions(account.provider_ref, 2)
+        bnp._sync()
+        self.assertEqual(bnp.state, "connected")
+        self.assertTrue(self.link_lines(bnp.journal_ids))
+
+        # the last connection of the integration revokes it
+        bnp.action_disconnect()
+        self.assertEqual(self.sim.count("POST", "*/oauth2/revoke"), 1)
+        self.assertIsNone(self.sim.active_connect_integration())

@@ -36,7 +36,7 @@ class TestProviderClient(BankSyncCase):
 
     def test_client_of_a_link(self):
         link = self.make_link()
-        client = link._get_client()
+        client = self.client(link)
         base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         self.assertEqual(client.auth.redirect_uri, f"{base_url}/bank_sync/oauth/return")
         self.assertEqual(client.time_zone, "Europe/Brussels")
@@ -44,20 +44,20 @@ class TestProviderClient(BankSyncCase):
 
     def test_api_tokens_are_kept_on_the_link(self):
         link = self.make_link()
-        link._get_client().list_accounts()
+        self.client(link).list_accounts()
         self.assertEqual(self.sim.count("POST", "/oauth2/token"), 1)
         stored = link.sudo()
         self.assertTrue(stored.access_token)
         self.assertFalse(stored.refresh_token)  # client credentials: none
         self.assertGreater(stored.token_expires_at, fields.Datetime.now())
         # the next client (say, the next cron run) reuses the stored token
-        link._get_client().list_accounts()
+        self.client(link).list_accounts()
         self.assertEqual(self.sim.count("POST", "/oauth2/token"), 1)
         self.assertEqual(self.sim.count("GET", "/accounts"), 2)
 
     def test_connect_tokens_rotate_onto_the_link(self):
         link = self.make_link(provider=self.connect_provider, state="draft")
-        client = link._get_client()
+        client = self.client(link)
         request = client.authorization_request()
         self.assertTrue(request.url.startswith(self.sim.authorization_url))
         redirect = self.sim.complete_authorization(request.url)
@@ -70,15 +70,15 @@ class TestProviderClient(BankSyncCase):
         self.assertTrue(link.sudo().access_token)
 
         # a new client reads the stored tokens; refreshing rotates them at once
-        link._get_client().refresh()
+        self.client(link).refresh()
         second = link.sudo().refresh_token
         self.assertTrue(second)
         self.assertNotEqual(first, second)
         # the stored (rotated) refresh token is the one the provider accepts
-        link._get_client().refresh()
+        self.client(link).refresh()
         self.assertNotEqual(link.sudo().refresh_token, second)
         self.assertEqual(
-            len(link._get_client().list_accounts()), len(self.sim.ACCOUNT_IDS)
+            len(self.client(link).list_accounts()), len(self.sim.ACCOUNT_IDS)
         )
 
     def test_default_urls_follow_the_profile(self):

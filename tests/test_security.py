@@ -43,7 +43,7 @@ class TestSecrets(BankSyncCase):
             }
         )
         self.link = self.make_link()
-        self.link._get_client().list_accounts()  # stores the tokens
+        self.client(self.link).list_accounts()  # stores the tokens
 
     def test_accounting_users_cannot_read_secrets(self):
         for user in (self.accountant, self.manager):
@@ -77,7 +77,7 @@ class TestSecrets(BankSyncCase):
     def test_accounting_user_uses_the_client_without_seeing_secrets(self):
         """The client reads the secrets with sudo() on the user's behalf."""
         link = self.link.with_user(self.accountant)
-        accounts = link._get_client().list_accounts()
+        accounts = self.client(link).list_accounts()
         self.assertEqual(len(accounts), len(self.sim.ACCOUNT_IDS))
         institutions = self.env["bank.sync.institution"].with_user(self.accountant)
         self.assertEqual(len(institutions._refresh_from_provider(self.provider)), 9)
@@ -157,7 +157,7 @@ class TestSecrets(BankSyncCase):
         self.env.flush_all()
         self.env.cr.precommit.run()
         self.link.write({"state": "error", "last_error_message": "Broken"})
-        self.link._get_client().auth.login()  # new tokens through on_tokens
+        self.client(self.link).auth.login()  # new tokens through on_tokens
         self.env.flush_all()
         self.env.cr.precommit.run()  # tracking messages are written at commit
         names = [

@@ -104,7 +104,8 @@ class BankSyncAccountWizard(models.TransientModel):
         now; ``journal`` (optional) is preselected for the account of its IBAN."""
         link.ensure_one()
         try:
-            accounts = link.provider_id._get_client(link).list_accounts()
+            with link._bank_sync_user_lock():
+                accounts = link._get_client().list_accounts()
         except errors.BankSyncError as exc:
             raise UserError(
                 self.env._(
