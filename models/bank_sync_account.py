@@ -89,6 +89,33 @@ class BankSyncAccount(models.Model):
         ),
     ]
 
+    def write(self, vals):
+        """Another journal, or an earlier first import date: the import starts
+        afresh from the first import date (the dedupe by provider id keeps
+        what the journal has)."""
+        restart = self.browse()
+        if "journal_id" in vals or "first_import_date" in vals:
+            restart = self.filtered(lambda account: account._restarts(vals))
+        res = super().write(vals)
+        if restart:
+            super(BankSyncAccount, restart).write(
+                {
+                    "cursor_ref": False,
+                    "resume_top_ref": False,
+                    "resume_after_ref": False,
+                }
+            )
+        return res
+
+    def _restarts(self, vals):
+        journal_id = vals.get("journal_id", self.journal_id.id)
+        if journal_id and journal_id != self.journal_id.id:
+            return True
+        if "first_import_date" not in vals or not self.first_import_date:
+            return False
+        start = fields.Date.to_date(vals["first_import_date"])
+        return not start or start < self.first_import_date
+
     @api.depends("name", "iban")
     def _compute_display_name(self):
         for account in self:

@@ -1,17 +1,45 @@
-"""The scheduler: "Bank Synchronization: import transactions" (data/ir_cron.xml)."""
+"""The scheduler: "Bank Synchronization: import transactions" (data/ir_cron.xml).
+
+Made for Odoo's production mode: prefork cron workers are killed past
+``limit_time_real_cron`` (or ``limit_time_real``) and ``limit_time_cpu``,
+and Odoo deactivates a cron that keeps failing. So a call works within a time
+budget well under those limits (``_bank_sync_time_budget``), shared by the
+batches Odoo chains in one worker run (``_notify_progress`` with
+``remaining``); pages are committed one by one; a connection is claimed
+(``next_sync`` = now, committed) before its work starts, so one that overran
+its budget or whose worker died goes behind the others that are due.
+
+Several workers never synchronize one connection at the same time: each takes
+the connection's lock (``bank_sync_lock.py``) or skips it.
+"""
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
+from odoo.tools import config
 
 _logger = logging.getLogger(__name__)
 
 #: connections the scheduler synchronizes (an ``error`` one is retried on its
 #: ``next_sync``, which the engine pushes back after each failure)
 DUE_STATES = ("connected", "renewal_needed", "error")
+IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
+#: system parameter: the time budget of a call, in seconds (default: a share
+#: of Odoo's limits)
+BUDGET_PARAM = "account_bank_sync.cron_time_budget"
+BUDGET_SHARE = 0.5
+#: without any limit configured
+DEFAULT_BUDGET = 300.0
+#: a call that stopped on its budget asks to be run again this soon (seconds)
+RERUN_DELAY = 5
+
+#: (database, cron id, lastcall) -> deadline: the batches Odoo chains in one
+#: run of the job (up to ir_cron.MAX_BATCH_PER_CRON_JOB) share one budget
+_RUN_DEADLINES = {}
 
 
 class BankSyncLink(models.Model):
@@ -29,24 +57,65 @@ class BankSyncLink(models.Model):
         ]
 
     @api.model
-    def _cron_sync_transactions(self):
-        """Synchronize every due connection, each in its own transaction.
+    def _bank_sync_time_budget(self, cron=True):
+        """Seconds a call may work: the system parameter, else half of the
+        tightest of Odoo's limits for this kind of worker."""
+        param = self.env["ir.config_parameter"].sudo().get_param(BUDGET_PARAM)
+        if param:
+            try:
+                return max(0.0, float(param))
+            except ValueError:
+                _logger.warning("Ignoring %s = %r (not a number)", BUDGET_PARAM, param)
+        real = config.get("limit_time_real")
+        if cron:
+            real_cron = config.get("limit_time_real_cron")
+            if real_cron is not None and real_cron != -1:
+                real = real_cron  # 0: no limit
+        limits = [v for v in (real, config.get("limit_time_cpu")) if v and v > 0]
+        return min(limits) * BUDGET_SHARE if limits else DEFAULT_BUDGET
 
-        A connection another worker is synchronizing (row locked) is skipped;
-        a connection that fails, whatever the exception, is logged and marked,
-        and the others go on. Progress goes to ``ir.cron`` progress.
-        """
-        links = self.search(self._cron_due_domain(), order="next_sync, id")
+    @api.model
+    def _cron_deadline(self):
+        """``(deadline, chained)``: the deadline of this call, shared with the
+        other batches of the same run of the job (``chained``: not the first)."""
+        ctx = self.env.context
+        key = (self.env.cr.dbname, ctx.get("cron_id"), str(ctx.get("lastcall")))
+        if ctx.get("cron_id") and key in _RUN_DEADLINES:
+            return _RUN_DEADLINES[key], True
+        deadline = time.monotonic() + self._bank_sync_time_budget()
+        if ctx.get("cron_id"):
+            _RUN_DEADLINES.clear()  # one job run at a time per worker
+            _RUN_DEADLINES[key] = deadline
+        return deadline, False
+
+    @api.model
+    def _cron_sync_transactions(self):
+        """Synchronize the due connections, each in its own transactions,
+        until the time budget is spent; reports what remains."""
+        deadline, chained = self._cron_deadline()
         commit = self._cron_may_commit()
-        total, done = len(links), 0
-        for link in links:
-            link._cron_sync_one()
-            done += 1
-            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
+        links = self.search(self._cron_due_domain(), order="next_sync, id")
+        done = 0
+        for index, link in enumerate(links):
+            # one connection at least per call, unless the run's budget is spent
+            if (index or chained) and time.monotonic() >= deadline:
+                break
+            ran = link.with_context(
+                bank_sync_deadline=deadline, bank_sync_commit=commit, mail_notrack=True
+            )._cron_sync_one()
+            done += int(ran)
             if commit:
-                # Each connection is committed on its own: its lines, then
-                # its cursor, are kept even when a later connection fails.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        remaining = self.search_count(self._cron_due_domain()) if links else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if remaining and time.monotonic() >= deadline:
+            # Odoo may count a call with nothing done as finished: come back
+            # soon in any case, in a fresh worker run (a fresh budget)
+            cron = self.env.ref(IMPORT_CRON, raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger(
+                    fields.Datetime.now() + timedelta(seconds=RERUN_DELAY)
+                )
         return done
 
     @api.model
@@ -61,28 +130,36 @@ class BankSyncLink(models.Model):
         )
 
     def _cron_sync_one(self):
-        """Synchronize one connection inside a savepoint. Returns True when it
-        ran, False when skipped (locked by another worker or no longer due)."""
+        """Synchronize one connection under its lock. Returns True when it
+        ran, False when skipped (another worker holds it, or no longer due)."""
         self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                if not self._bank_sync_try_lock():
-                    _logger.info(
-                        "Connection %s is being synchronized: skipped", self.id
-                    )
-                    return False
-                # Re-read under the lock: another worker may just have done it.
-                self.invalidate_recordset()
-                if not self.filtered_domain(self._cron_due_domain()):
-                    return False
-                self._sync()
-            return True
-        except Exception as exc:
-            # Provider errors are handled by _sync: this is a bug or a database
-            # error. Its traceback holds code, not the request data or secrets.
-            _logger.exception("Bank synchronization of connection %s failed", self.id)
-            self._cron_mark_failed(exc)
-            return False
+        with self._bank_sync_locked() as obtained:
+            if not obtained:
+                _logger.info("Connection %s is being synchronized: skipped", self.id)
+                return False
+            try:
+                with self._bank_sync_atomic():
+                    # Re-read under the lock (in the scheduler, in a fresh
+                    # transaction): another worker may just have done it.
+                    self.invalidate_recordset()
+                    if not self.filtered_domain(self._cron_due_domain()):
+                        return False
+                    # claimed: a run that dies leaves it behind the others
+                    self.next_sync = fields.Datetime.now()
+                with self._bank_sync_atomic():
+                    self._bank_sync_run()
+                return True
+            except Exception as exc:  # one connection, not the run
+                # Provider errors are handled by _sync: this is a bug or a
+                # database error. Its traceback holds code, not the request
+                # data or secrets.
+                _logger.exception(
+                    "Bank synchronization of connection %s failed", self.id
+                )
+                if self.env.context.get("bank_sync_commit"):
+                    self.env.cr.rollback()
+                self._cron_mark_failed(exc)
+                return False
 
     def _cron_mark_failed(self, exc):
         try:
@@ -101,7 +178,6 @@ class BankSyncLink(models.Model):
                     error=detail,
                 )
                 now = fields.Datetime.now()
-                # the exception's type only: its text is not shown to users
                 self.write(
                     {
                         "next_sync": now + self._cron_retry_delay(),

@@ -1,37 +1,40 @@
 """The sync engine: one connection → its mapped online accounts → statement lines.
 
 See DESIGN.md "How data flows". The provider is only reached through the
-``clients.base.BankClient`` interface; every client error class ends in a
-connection state and a message a bookkeeper can act on: that part lives in
-``bank_sync_link_state.py`` (``_apply_sync_outcome``, ``_set_state``).
+``clients.base.BankClient`` interface, under the connection's lock
+(``bank_sync_token.py``); one account's import is ``bank_sync_import.py``;
+every outcome ends in a connection state and a message a bookkeeper can act
+on (``bank_sync_link_state.py``).
+
+Accounts are isolated from each other: whatever one of them raises (a
+provider error, a ``UserError`` from ``create()`` on an archived journal, a
+bug), its page is rolled back, the failure is reported, and the others go on.
+
+Work is bounded in time: the context key ``bank_sync_deadline`` (a
+``time.monotonic()`` value, set by the scheduler and by Fetch Transactions)
+stops a read after the page that passed it; what remains is resumed by the
+next run. In the scheduler (context key ``bank_sync_commit``) each page is
+committed on its own, so a worker killed by Odoo's time limits keeps every
+page it finished.
 """
 
 import logging
-from datetime import date, datetime, timedelta
+import time
+from contextlib import contextmanager
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import SQL
 
 from ..clients import errors
 from .bank_sync_link_state import error_kind
-from .bank_sync_provider import _naive as _naive_microseconds
 
 _logger = logging.getLogger(__name__)
 
-#: PSD2: 4 bank accesses per account per 24 h without the user present
-UNATTENDED_LIMIT = 4
-UNATTENDED_WINDOW = timedelta(hours=24)
-#: providers order transactions by creation, not by date: stop paging a little
-#: below the first import date (as the clients do)
-DATE_SLACK_DAYS = 7
-
-
-def _naive(value):
-    """Naive UTC, whole seconds (what the database keeps of a Datetime)."""
-    value = _naive_microseconds(value)
-    return value.replace(microsecond=0) if value else value
+#: the provider's refresh poll takes at most this share of what is left of the
+#: time budget, within these bounds (seconds)
+POLL_SHARE = 0.5
+POLL_TIMEOUT_MIN, POLL_TIMEOUT_MAX = 5.0, 120.0
 
 
 class BankSyncLink(models.Model):
@@ -44,22 +47,43 @@ class BankSyncLink(models.Model):
         self.ensure_one()
         if self.state in ("draft", "disconnected"):
             raise UserError(self.env._("Connect the bank first."))
-        if not self._bank_sync_try_lock():
-            return self._bank_sync_notification(
-                self.env._("A synchronization of this connection is already running."),
-                "warning",
-            )
-        customer_ip = request.httprequest.remote_addr if request else None
-        summary = self._sync(interactive=True, customer_ip=customer_ip)
-        return self._bank_sync_summary_notification(summary)
+        with self._bank_sync_locked() as obtained:
+            if not obtained:
+                return self._bank_sync_notification(
+                    self.env._(
+                        "A synchronization of this connection is already running."
+                    ),
+                    "warning",
+                )
+            customer_ip = request.httprequest.remote_addr if request else None
+            deadline = time.monotonic() + self._bank_sync_time_budget(cron=False)
+            link = self.with_context(bank_sync_deadline=deadline, mail_notrack=True)
+            summary, complete = link._bank_sync_run(customer_ip=customer_ip)
+        if not complete:
+            self._bank_sync_trigger_import()
+        return self._bank_sync_summary_notification(summary, complete)
 
-    def _sync(self, interactive=False, customer_ip=None):
-        """Import the new transactions of every mapped online account.
+    def _sync(self, customer_ip=None):
+        """Import the new transactions of every mapped online account now;
+        returns ``{journal: number of new lines}``."""
+        self.ensure_one()
+        with self._bank_sync_locked() as obtained:
+            if not obtained:
+                raise UserError(
+                    self.env._(
+                        "A synchronization of this connection is already running."
+                    )
+                )
+            link = self.with_context(mail_notrack=True)
+            return link._bank_sync_run(customer_ip=customer_ip)[0]
 
-        Returns ``{journal record: number of new lines}``. Provider errors never
-        propagate: they end in the connection's state (see ``_set_state``); lines
-        already imported in the run stay (the cursor did not move, so the next
-        run re-reads them and the dedupe absorbs them).
+    def _bank_sync_run(self, customer_ip=None):
+        """:meth:`_sync`, under the connection's lock (held by the caller), in
+        a ``mail_notrack`` context: a state change posts its own message.
+
+        Returns ``({journal: number of new lines}, complete)``; ``complete`` is
+        False when the time budget stopped it (the rest is resumed by the next
+        run). Errors never propagate: they end in the connection's state.
         """
         self.ensure_one()
         accounts = self.online_account_ids.filtered(
@@ -68,18 +92,25 @@ class BankSyncLink(models.Model):
         summary = {account.journal_id: 0 for account in accounts}
         problems, missing = [], self.env["bank.sync.account"]
         started = fields.Datetime.now()
+        complete = True
         try:
-            client = self._get_client()
+            client = self._get_client(**self._bank_sync_client_options())
         except errors.BankSyncError as exc:
             client, accounts, problems = None, (), [exc]
         except UserError as exc:  # the provider's configuration is unusable
             error = errors.BankSyncError(exc.args[0], code="providerConfiguration")
             client, accounts, problems = None, (), [error]
-        for account in accounts:
+        for index, account in enumerate(accounts):
+            if index and self._bank_sync_out_of_time():
+                complete = False
+                break
             try:
-                summary[account.journal_id] += account._import_transactions(
-                    client, interactive=interactive, customer_ip=customer_ip
+                created, complete, refused = account._import_transactions(
+                    client, customer_ip=customer_ip
                 )
+                summary[account.journal_id] += created
+                if refused is not None:
+                    problems.append(refused)
             except errors.NotFound:
                 _logger.info("Online account %s not found at the provider", account.id)
                 account.missing_at_provider = True
@@ -93,25 +124,60 @@ class BankSyncLink(models.Model):
                 problems.append(exc)
                 if error_kind(exc) in ("authentication", "consent_expired"):
                     break  # the whole connection is concerned
+            except Exception as exc:  # isolated: the others go on
+                if self.env.context.get("bank_sync_commit"):
+                    self.env.cr.rollback()  # back to the last page committed
+                problems.append(account._bank_sync_unexpected_error(exc))
+            refused = account._refused_error()
+            if refused:
+                problems.append(refused)
+            if not complete:
+                break
         read = any(a.last_sync and a.last_sync >= started for a in accounts)
         self._apply_sync_outcome(problems, missing, read=read)
-        return summary
+        if not complete:
+            # due again at once, behind the connections that waited longer
+            self.next_sync = fields.Datetime.now()
+        return summary, complete
+
+    def _bank_sync_client_options(self):
+        """The client's poll timeout fits in what is left of the budget."""
+        deadline = self.env.context.get("bank_sync_deadline")
+        if deadline is None:
+            return {}
+        left = max(0.0, deadline - time.monotonic())
+        timeout = min(POLL_TIMEOUT_MAX, max(POLL_TIMEOUT_MIN, left * POLL_SHARE))
+        return {"sync_poll_timeout": timeout}
+
+    # --- time budget and commits --------------------------------------------------
+
+    def _bank_sync_out_of_time(self):
+        deadline = self.env.context.get("bank_sync_deadline")
+        return deadline is not None and time.monotonic() >= deadline
+
+    @contextmanager
+    def _bank_sync_atomic(self):
+        """All or nothing: a commit of its own in the scheduler (what came
+        before is committed first), a savepoint elsewhere."""
+        cr = self.env.cr
+        if not self.env.context.get("bank_sync_commit"):
+            with cr.savepoint():
+                yield
+            return
+        cr.commit()  # pylint: disable=invalid-commit
+        try:
+            yield
+        except Exception:
+            cr.rollback()
+            self.env.invalidate_all()
+            raise
+        cr.commit()  # pylint: disable=invalid-commit
+        # a long import keeps a flat cost per line: nothing piles up in the cache
+        self.env.invalidate_all()
 
     # --- notifications --------------------------------------------------------------
 
-    def _bank_sync_try_lock(self):
-        """Lock the connection row for this transaction; False when another
-        worker holds it (it is synchronizing this connection right now)."""
-        self.ensure_one()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM bank_sync_link WHERE id = %s FOR UPDATE SKIP LOCKED",
-                self.id,
-            )
-        )
-        return bool(self.env.cr.fetchone())
-
-    def _bank_sync_summary_notification(self, summary):
+    def _bank_sync_summary_notification(self, summary, complete=True):
         lines = [
             self.env._(
                 "%(count)s new transactions in %(journal)s",
@@ -124,6 +190,14 @@ class BankSyncLink(models.Model):
             if count
         ]
         text = "\n".join(lines) or self.env._("No new transactions")
+        if not complete:
+            text = "{}\n{}".format(
+                text,
+                self.env._(
+                    "There is more: it is imported in the background in the "
+                    "next minutes."
+                ),
+            )
         if self.last_error_message:
             text = f"{text}\n{self.last_error_message}"
             return self._bank_sync_notification(text, "warning")
@@ -146,161 +220,25 @@ class BankSyncLink(models.Model):
 class BankSyncAccount(models.Model):
     _inherit = "bank.sync.account"  # pylint: disable=consider-merging-classes-inherited
 
-    def _import_transactions(self, client, interactive=False, customer_ip=None):
-        """Import the account's new transactions; returns how many lines were
-        created. Raises the client's errors (the connection handles them)."""
-        self.ensure_one()
-        refresh_error = None
-        try:
-            self._refresh_at_provider(client, customer_ip)
-        except errors.RecentlySynchronized:
-            _logger.info("Online account %s synchronized recently: reading", self.id)
-        except (errors.InstitutionUnavailable, errors.SynchronizationFailed) as exc:
-            refresh_error = exc  # what the provider already has is still read
-        created = self._read_transactions(client)
-        self._store_account_details(client)
-        if refresh_error is not None:
-            raise refresh_error
-        return created
-
-    def _refresh_at_provider(self, client, customer_ip=None):
-        """Ask the provider to read the bank, within the unattended limit.
-
-        Without a user present (no customer IP), at most UNATTENDED_LIMIT bank
-        accesses per rolling UNATTENDED_WINDOW: beyond, we only read what the
-        provider already has. Returns whether a refresh was requested."""
-        now = fields.Datetime.now()
-        recent = []
-        if not customer_ip:
-            for stamp in self.unattended_syncs or []:
-                try:
-                    moment = datetime.fromisoformat(stamp)
-                except (TypeError, ValueError):
-                    continue
-                if now - moment < UNATTENDED_WINDOW:
-                    recent.append(stamp)
-            if len(recent) >= UNATTENDED_LIMIT:
-                self.unattended_syncs = recent
-                return False
-        try:
-            client.synchronize(self.provider_ref, customer_ip_address=customer_ip)
-        except (errors.RecentlySynchronized, errors.RateLimited):
-            raise  # refused at once: no bank access
-        except errors.BankSyncError:
-            self._count_unattended(recent, now, customer_ip)
-            raise
-        self._count_unattended(recent, now, customer_ip)
-        return True
-
-    def _count_unattended(self, recent, now, customer_ip):
-        if not customer_ip:
-            self.unattended_syncs = [*recent, now.isoformat()]
-
-    def _read_transactions(self, client):
-        """Page the transactions newer than the cursor (newest first); per page
-        ONE query drops those already imported and ONE ``create()`` adds the
-        others. The cursor moves only once every page is in."""
-        journal = self.journal_id
-        # Importing is the connection's job, not the clicking user's: in Odoo
-        # Community only the hidden "Show Full Accounting Features" group may
-        # create statement lines. The mapped journal is of the account's company
-        # (check_company on bank.sync.account.journal_id).
-        lines = (
-            self.env["account.bank.statement.line"]
-            .sudo()
-            .with_company(journal.company_id)
-        )
-        mapping = self.env["bank.sync.mapping"].sudo().with_company(journal.company_id)
-        first_import = not self.cursor_ref
-        start = self.first_import_date
-        floor = start and start - timedelta(days=DATE_SLACK_DAYS)
-        # On the first import the engine applies the date floor itself: it
-        # must see the older transactions to know whether the provider's
-        # history reaches the first import date.
-        pages = client.iter_transaction_pages(
-            self.provider_ref,
-            stop_at_id=self.cursor_ref or None,
-            since=None if first_import else start,
-        )
-        newest = oldest = None
-        reached_start = False
-        created = 0
-        seen = set()
-        for page in pages:
-            if newest is None and page:
-                newest = page[0].id
-            dates = [tx.date for tx in page if tx.date]
-            if start and any(d < start for d in dates):
-                reached_start = True
-            fresh = []
-            for tx in page:
-                if tx.id in seen or (start and tx.date and tx.date < start):
-                    continue
-                seen.add(tx.id)
-                fresh.append(tx)
-            known = self._already_imported([tx.id for tx in fresh])
-            fresh = [tx for tx in fresh if tx.id not in known]
-            if fresh:
-                lines.create(mapping._prepare_statement_lines(self, fresh))
-                created += len(fresh)
-            if dates:
-                oldest = min(oldest or date.max, min(dates))
-            if first_import and floor and dates and max(dates) < floor:
-                break
-        values = {"last_sync": fields.Datetime.now()}
-        if newest:
-            values["cursor_ref"] = newest
-        self.write(values)
-        if first_import and start and oldest and not reached_start:
-            self._flag_history_limited(oldest)
-        return created
-
-    def _already_imported(self, refs):
-        """The provider ids among ``refs`` already imported into the journal."""
-        if not refs:
-            return set()
-        lines = self.env["account.bank.statement.line"]
-        lines.flush_model(["journal_id", "bank_sync_ref"])
-        self.env.cr.execute(
-            SQL(
-                "SELECT bank_sync_ref FROM account_bank_statement_line "
-                "WHERE journal_id = %s AND bank_sync_ref IN %s",
-                self.journal_id.id,
-                tuple(refs),
-            )
-        )
-        return {ref for (ref,) in self.env.cr.fetchall()}
-
-    def _flag_history_limited(self, oldest):
-        if self.history_limited:
-            return
-        self.history_limited = True
-        self.link_id.message_post(
-            body=self.env._(
-                "%(provider)s gave the transactions of %(account)s from %(oldest)s "
-                "on only, not from the first import date %(start)s (the bank's "
-                "initial history limit). Import the older transactions of the "
-                "journal %(journal)s from a bank statement file (CODA, CAMT, OFX).",
-                provider=self.link_id._provider_label(),
+    def _bank_sync_unexpected_error(self, exc):
+        """An exception that is not the provider's, as a problem of the run:
+        a ``UserError`` speaks to users; other exceptions show their type only
+        (their text may hold data that has no place in chatter)."""
+        _logger.exception("Import of online account %s failed", self.id)
+        if isinstance(exc, UserError) and exc.args:
+            detail = exc.args[0]
+        else:
+            detail = self.env._("unexpected error %s", type(exc).__name__)
+        return errors.BankSyncError(
+            self.env._(
+                "The transactions of %(account)s could not be imported into "
+                "%(journal)s: %(detail)s",
                 account=self.display_name,
-                oldest=fields.Date.to_string(oldest),
-                start=fields.Date.to_string(self.first_import_date),
                 journal=self.journal_id.display_name,
+                detail=detail,
             ),
-            subtype_xmlid="mail.mt_note",
+            code=type(exc).__name__,
         )
-
-    def _store_account_details(self, client):
-        details = client.get_account(self.provider_ref)
-        values = {"consent_expires_at": _naive(details.consent_expires_at)}
-        if details.current_balance is not None:
-            values["balance"] = float(details.current_balance)
-            values["balance_date"] = _naive(
-                details.current_balance_at or details.synchronized_at
-            )
-        if details.available_balance is not None:
-            values["available_balance"] = float(details.available_balance)
-        self.write(values)
 
 
 class AccountJournal(models.Model):

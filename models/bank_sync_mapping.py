@@ -17,6 +17,8 @@ from odoo.addons.account.tools.structured_reference import (
     sanitize_structured_reference,
 )
 
+from ..clients.base import RefusedTransaction
+
 # A Belgian structured communication as people and banks write it:
 # +++123/4567/89012+++, ***123/4567/89012***, 123/4567/89012 or 123456789012.
 _BE_REFERENCE = re.compile(
@@ -121,6 +123,25 @@ class BankSyncMapping(models.AbstractModel):
                 )
             vals_list.append(vals)
         return vals_list
+
+    @api.model
+    def _split_unknown_currencies(self, transactions):
+        """``(known, refused)``: a transaction in a currency Odoo does not
+        know is refused (never booked in the journal's currency instead)."""
+        currencies = self._currencies({tx.currency for tx in transactions})
+        known, refused = [], []
+        for tx in transactions:
+            code = (tx.currency or "").upper()
+            if code and code not in currencies:
+                reason = self.env._(
+                    "its currency %s is unknown to Odoo (add it under Accounting "
+                    "> Configuration > Currencies)",
+                    code,
+                )
+                refused.append(RefusedTransaction(id=tx.id, reason=reason, raw=tx.raw))
+            else:
+                known.append(tx)
+        return known, refused
 
     @api.model
     def _currencies(self, codes):

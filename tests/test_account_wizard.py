@@ -160,6 +160,8 @@ class TestAccountWizard(BankSyncCase):
         self.assertEqual(journal.bank_statements_source, "online_sync")
 
     def test_first_import_date_follows_the_journal_lines(self):
+        """A journal fed from files starts on the day of its last line (an
+        overlap of one day, never a gap)."""
         journal = self.journal(self.kbc_ibans[self.sim.ACCOUNT_CHECKING_ID])
         last = fields.Date.today() - timedelta(days=10)
         self.env["account.bank.statement.line"].create(
@@ -167,7 +169,47 @@ class TestAccountWizard(BankSyncCase):
         )
         wizard = self.fetch()
         checking = self.line(wizard, self.sim.ACCOUNT_CHECKING_ID)
-        self.assertEqual(checking.first_import_date, last + timedelta(days=1))
+        self.assertEqual(checking.first_import_date, last)
+
+    def test_remapping_a_synced_journal_loses_nothing(self):
+        """Defect 3: a journal this module fed is mapped again (after
+        Disconnect, or to a new connection): the bank's same-day and
+        back-dated bookings since the last import all arrive, once."""
+        self.fetch().action_confirm()
+        savings = self.accounts().filtered(
+            lambda a: a.provider_ref == self.sim.ACCOUNT_SAVINGS_ID
+        )
+        journal = savings.journal_id
+        self.link._sync()
+        lines = self.lines(journal)
+        self.assertTrue(lines)
+        last = max(lines.mapped("date"))
+        late = self.sim.queue_bank_transactions(
+            self.sim.ACCOUNT_SAVINGS_ID,
+            [
+                {"executionDate": str(last), "valueDate": str(last)},
+                {
+                    "executionDate": str(last - timedelta(days=2)),
+                    "valueDate": str(last),
+                },
+            ],
+        )
+        # Disconnect, then connect the bank again (a new connection)
+        self.link.action_disconnect()
+        for ref in (self.sim.ACCOUNT_SAVINGS_ID, self.sim.ACCOUNT_CHECKING_ID):
+            self.link_at_provider(ref)
+        again = self.make_link()
+        wizard = self.fetch(again)
+        line = self.line(wizard, self.sim.ACCOUNT_SAVINGS_ID)
+        self.assertEqual((line.action, line.journal_id), ("map", journal))
+        self.assertLess(line.first_import_date, last)
+        wizard.action_confirm()
+        self.sim.advance(minutes=5)  # past the provider's resync window
+        again._sync()
+        refs = self.lines(journal).mapped("bank_sync_ref")
+        self.assertEqual(len(refs), len(set(refs)), "no line twice")
+        self.assertTrue(set(late) <= set(refs), "the late bookings are in")
+        self.assertEqual(len(refs), len(lines) + 2)
 
     def test_iban_mismatch_refused(self):
         other = self.journal("BE71096123456769")

@@ -296,7 +296,7 @@ class TestEngine(BankSyncCase):
 
     def test_balances_and_consent_stored(self):
         self.link._sync()
-        info = self.link._get_client().get_account(self.sim.ACCOUNT_SAVINGS_ID)
+        info = self.client(self.link).get_account(self.sim.ACCOUNT_SAVINGS_ID)
         self.assertAlmostEqual(self.savings.balance, float(info.current_balance), 2)
         self.assertAlmostEqual(
             self.savings.available_balance, float(info.available_balance), 2
@@ -359,8 +359,8 @@ class TestFirstImport(BankSyncCase):
         account, journal = self.map_account(
             self.link, self.sim.ACCOUNT_CHECKING_ID, first_import_date=start
         )
-        client = self.link._get_client(page_limit=10)
-        created = account._import_transactions(client)
+        client = self.client(self.link, page_limit=10)
+        created, _complete, _refused = account._import_transactions(client)
         expected = sum(1 for d in self.dates if d >= start)
         self.assertEqual(created, expected)
         lines = self.lines(journal)
@@ -400,7 +400,7 @@ class TestFirstImport(BankSyncCase):
         """10 pages of 10: 10 dedupe queries, 10 partner searches and 10
         batch INSERTs of statement lines, whatever the number of lines."""
         account, journal = self.map_account(self.link, self.sim.ACCOUNT_CHECKING_ID)
-        client = self.link._get_client(page_limit=10)
+        client = self.client(self.link, page_limit=10)
         queries = []
         execute = Cursor.execute
 
@@ -409,7 +409,7 @@ class TestFirstImport(BankSyncCase):
             return execute(cr, query, params, log_exceptions)
 
         with patch.object(Cursor, "execute", spy):
-            created = account._import_transactions(client)
+            created, _complete, _refused = account._import_transactions(client)
         self.assertEqual(created, 100)
         pages = self.sim.count("GET", "/accounts/*/transactions")
         self.assertEqual(pages, 10)

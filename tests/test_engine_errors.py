@@ -96,7 +96,7 @@ class TestEngineErrors(BankSyncCase):
         checking, checking_journal = self.map_account(
             self.link, self.sim.ACCOUNT_CHECKING_ID
         )
-        self.link._get_client().remove_account(self.sim.ACCOUNT_SAVINGS_ID)
+        self.client(self.link).remove_account(self.sim.ACCOUNT_SAVINGS_ID)
         self.assert_alarm("renewal_needed", "lost access")
         self.assertTrue(self.savings.missing_at_provider)
         self.assertFalse(checking.missing_at_provider)
@@ -172,39 +172,49 @@ class TestEngineErrors(BankSyncCase):
 
     # --- a failure in the middle of an import ---------------------------------------
 
-    def test_failure_on_page_two_keeps_cursor_and_loses_nothing(self):
+    def test_failure_on_page_two_keeps_what_it_read_and_loses_nothing(self):
+        """Page 1 of 3 is read, then the provider fails: page 1 stays in, the
+        cursor does not move, the next run goes on after page 1."""
         checking, journal = self.map_account(self.link, self.sim.ACCOUNT_CHECKING_ID)
         visible = self.sim.visible_transactions(self.sim.ACCOUNT_CHECKING_ID)
-        client = self.link._get_client(page_limit=10)
-        read_pages = client.iter_transaction_pages
-
-        def provider_fails_after_first_page(*args, **kwargs):
-            for number, page in enumerate(read_pages(*args, **kwargs)):
-                yield page
-                if number == 0:  # page 2 and the next ones answer 503
-                    self.transactions_unavailable()
-
-        client.iter_transaction_pages = provider_fails_after_first_page
-        # (not assertRaises: Odoo's rolls back to a savepoint, the engine does not)
-        failure = None
-        try:
-            checking._import_transactions(client)
-        except errors.TemporaryError as exc:
-            failure = exc
-        self.assertIsNotNone(failure, "page 2 failed")
-        self.assertEqual(len(self.lines(journal)), 10)
+        self.sim.page_limit_max = 40  # "the response may contain fewer elements"
+        self.assertGreater(len(visible), 80, "three pages of 40")
+        self.sim.add_fault(
+            "503",
+            method="GET",
+            path="/accounts/*/transactions",
+            skip=1,  # the first page answers, the others do not
+            times=None,
+            retry_after=600,
+        )
+        self.link._sync()
+        self.assertEqual(len(self.lines(journal)), 40)
         self.assertFalse(checking.cursor_ref, "the cursor did not move")
+        self.assertEqual(checking.resume_after_ref, visible[39]["id"])
+        self.assertEqual(self.link.state, "connected", "transient: no alarm yet")
         self.sim.clear_faults()
         self.sim.advance(minutes=5)
-        # the next run re-reads from the top: exactly the missing lines
+        self.sim.reset_log()
+        # the next run goes on after page 1: exactly the missing lines
         summary = self.link._sync()
-        self.assertEqual(summary[journal], len(visible) - 10)
+        self.assertEqual(summary[journal], len(visible) - 40)
         lines = self.lines(journal)
-        self.assertEqual(len(lines), len(visible))
         self.assertEqual(
             sorted(lines.mapped("bank_sync_ref")), sorted(t["id"] for t in visible)
         )
         self.assertEqual(checking.cursor_ref, visible[0]["id"])
+        self.assertFalse(checking.resume_after_ref)
+        # on after page 1 (the top page is not read again), then ONE read of
+        # the top down to the new cursor
+        reads = [
+            r
+            for r in self.sim.requests
+            if r.method == "GET"
+            and r.path.endswith(f"{checking.provider_ref}/transactions")
+        ]
+        fresh = [r for r in reads if "after" not in str(r.query)]
+        self.assertEqual(len(fresh), 1)
+        self.assertEqual(reads[0].query.get("page[after]"), visible[39]["id"])
 
     def test_failure_mid_run_through_the_connection(self):
         """Through ``_sync``, reading fails from the first page: a transient
@@ -240,7 +250,7 @@ class TestEngineErrors(BankSyncCase):
         self.assertEqual(self.sim.count("GET", "/accounts/*/transactions"), 6)
         self.assertEqual(self.link.state, "connected")
         # with the user present (customer IP), the bank is read again
-        self.link._sync(interactive=True, customer_ip="192.0.2.10")
+        self.link._sync(customer_ip="192.0.2.10")
         self.assertEqual(self.sim.count("POST", "/synchronizations", status=201), 5)
         sent = [
             r.body_json["data"]["attributes"]

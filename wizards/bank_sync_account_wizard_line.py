@@ -5,11 +5,15 @@ from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
-from ..models.bank_sync_provider import _naive
+from ..models.utils import naive
 
 #: default start of the first import of a new journal: Ponto (and most banks
 #: under PSD2) give about 90 days of history on a first access anyway
 DEFAULT_HISTORY_DAYS = 90
+#: a journal this module already fed starts again this many days before its
+#: last synced line: an overlap is safe (the dedupe by provider id absorbs it),
+#: a gap loses same-day and back-dated bookings for good
+OVERLAP_DAYS = 7
 
 LINE_ACTIONS = [
     ("create", "Create a new bank journal"),
@@ -55,8 +59,10 @@ class BankSyncAccountWizardLine(models.TransientModel):
         readonly=False,
         precompute=True,
         help="Transactions booked before this date are not imported. Default: "
-        "90 days ago for a new journal, the day after its last transaction for a "
-        "journal that already has some. Empty: everything the provider gives.",
+        "90 days ago for a new journal; for a journal with lines, a week before "
+        "its last synchronized line (those already imported are recognised), or "
+        "the day of its last line from elsewhere (check that day for lines "
+        "imported twice). Empty: everything the provider gives.",
     )
 
     @api.model
@@ -80,8 +86,8 @@ class BankSyncAccountWizardLine(models.TransientModel):
             "institution_ref": acc.institution_id or False,
             "balance": float(acc.current_balance or 0),
             "available_balance": float(acc.available_balance or 0),
-            "balance_date": _naive(acc.current_balance_at),
-            "consent_expires_at": _naive(acc.consent_expires_at),
+            "balance_date": naive(acc.current_balance_at),
+            "consent_expires_at": naive(acc.consent_expires_at),
         }
         if account:
             mapped = account.journal_id
@@ -136,18 +142,24 @@ class BankSyncAccountWizardLine(models.TransientModel):
             if account.journal_id and account.journal_id == line.journal_id:
                 line.first_import_date = account.first_import_date
                 continue
-            last = False
+            line.first_import_date = default
             if line.action == "map" and line.journal_id:
-                last = (
-                    self.env["account.bank.statement.line"]
-                    .search(
-                        [("journal_id", "=", line.journal_id.id)],
-                        order="date desc",
-                        limit=1,
-                    )
-                    .date
-                )
-            line.first_import_date = last + timedelta(days=1) if last else default
+                line.first_import_date = line._overlap_start(line.journal_id) or default
+
+    def _overlap_start(self, journal):
+        """Where the import of ``journal`` starts again without a gap: before
+        its last synchronized line, else on the day of its last line."""
+        lines = self.env["account.bank.statement.line"]
+        synced = lines.search(
+            [("journal_id", "=", journal.id), ("bank_sync_ref", "!=", False)],
+            order="date desc",
+            limit=1,
+        )
+        if synced:
+            return synced.date - timedelta(days=OVERLAP_DAYS)
+        return lines.search(
+            [("journal_id", "=", journal.id)], order="date desc", limit=1
+        ).date
 
     @api.onchange("action")
     def _onchange_action(self):
@@ -334,10 +346,7 @@ class BankSyncAccountWizardLine(models.TransientModel):
             # cannot configure.
             journal.sudo().bank_statements_source = "online_sync"
         if account:
-            if account.journal_id != journal:
-                # Another journal: its first import starts afresh.
-                values["cursor_ref"] = False
-            account.write(values)
+            account.write(values)  # another journal: its import starts afresh
             return account
         return self.env["bank.sync.account"].create(
             {
