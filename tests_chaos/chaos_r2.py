@@ -6,8 +6,11 @@ Kill moments (each round picks one, every kind comes back in turn):
 - ``random``   a random delay after the cron was woken up;
 - ``paging``   while a transactions page is in flight (the simulator holds it:
                ``slow`` fault), after the earlier pages were read;
-- ``insert``   while Odoo inserts statement lines or their moves (the batch
-               ``create()``: seen in pg_stat_activity);
+- ``insert``   while Odoo inserts statement lines or their moves, or just
+               after, before the commit (the batch ``create()``: its last
+               query, seen in pg_stat_activity);
+- ``cursor``   right after Odoo wrote an online account (its cursor, last
+               sync), before the commit;
 - ``commit``   right after new lines became visible to another connection
                (they were just committed: the cursor write comes next);
 - ``refresh``  right after the simulator answered a refresh-token grant (the
@@ -24,7 +27,7 @@ import time
 from chaos_campaign import Campaign, log
 from chaos_sim import in_flight, wait_for
 
-MODES = ("random", "paging", "insert", "commit", "refresh")
+MODES = ("random", "paging", "insert", "cursor", "commit", "refresh")
 TRANSACTIONS = "/accounts/*/transactions"
 FAULTS = (
     {"kind": "500", "method": "GET", "path": TRANSACTIONS, "times": 1},
@@ -158,21 +161,23 @@ class KillCampaign(Campaign):
                 return time.monotonic() - state["since"] >= delay * self.rng.random()
 
             return paging
-        if mode == "insert":
+        if mode in ("insert", "cursor"):
+            heads = (
+                (
+                    'insert into "account_bank_statement_line"',
+                    'insert into "account_move"',
+                )
+                if mode == "insert"
+                else ('update "bank_sync_account"',)
+            )
 
-            def inserting():
-                for pid, state, query, _x in db.backends():
-                    head = query.lstrip()[:60].lower()
-                    if state == "active" and head.startswith(
-                        (
-                            'insert into "account_bank_statement_line"',
-                            'insert into "account_move"',
-                        )
-                    ):
+            def last_query():
+                for pid, _state, query, in_xact in db.backends():
+                    if in_xact and query.lstrip()[:60].lower().startswith(heads):
                         return pid
                 return None
 
-            return inserting
+            return last_query
         if mode == "commit":
             return lambda: db.line_count() > lines_before
         if mode == "refresh":
