@@ -84,6 +84,9 @@ class BankSyncAccount(models.Model):
         (the connection handles them)."""
         self.ensure_one()
         refresh_error = None
+        # refused in an earlier run: asked for again after the read (refused in
+        # this run: reported first, asked for again on the next run)
+        earlier = set(self.refused_transactions or {})
         # each step is atomic on its own: a failure keeps the pages before it
         with self.link_id._bank_sync_atomic():
             try:
@@ -97,7 +100,7 @@ class BankSyncAccount(models.Model):
         created, complete = self._read_transactions(client)
         with self.link_id._bank_sync_atomic():
             self._store_account_details(client)
-        created += self._retry_refused(client)
+        created += self._retry_refused(client, earlier)
         return created, complete, refresh_error
 
     # --- refresh at the provider ---------------------------------------------------
@@ -261,14 +264,15 @@ class BankSyncAccount(models.Model):
             noted[tx.id] = tx.reason
         self.refused_transactions = noted
 
-    def _retry_refused(self, client):
-        """Ask again for the transactions that could not be read; import
-        those that can be now. Returns how many lines were created."""
+    def _retry_refused(self, client, refs):
+        """Ask again for the transactions ``refs`` that could not be read;
+        import those that can be now. Returns how many lines were created."""
         noted = dict(self.refused_transactions or {})
-        if not noted:
+        refs = [ref for ref in noted if ref in refs]
+        if not refs:
             return 0
         readable = []
-        for ref in list(noted):
+        for ref in refs:
             try:
                 tx = client.get_transaction(self.provider_ref, ref)
             except errors.InvalidResponse as exc:

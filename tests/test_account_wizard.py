@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import BankSyncCase
 
@@ -338,3 +338,21 @@ class TestAccountWizard(BankSyncCase):
         account = self.accounts()
         self.assertEqual(account.journal_id, journal)
         self.assertEqual(journal.bank_statements_source, "online_sync")
+
+    def test_the_account_form_does_not_bypass_the_wizard(self):
+        """Defect 9: the mapping is changed through Fetch Accounts (its checks);
+        any other change of journal or an earlier first import date restarts
+        the import (no cursor left pointing into another journal's history)."""
+        self.fetch().action_confirm()
+        account = self.accounts()[0]
+        for name in ("journal_id", "first_import_date"):
+            with self.assertRaises(AssertionError), Form(account) as form:
+                setattr(form, name, False)
+        account.write({"cursor_ref": "x", "resume_after_ref": "y"})
+        account.first_import_date = account.first_import_date + timedelta(days=1)
+        self.assertEqual(account.cursor_ref, "x", "a later start keeps the cursor")
+        account.first_import_date = account.first_import_date - timedelta(days=5)
+        self.assertFalse(account.cursor_ref or account.resume_after_ref)
+        account.cursor_ref = "x"
+        account.journal_id = self.journal("BE71096123456769")
+        self.assertFalse(account.cursor_ref, "another journal starts afresh")
