@@ -257,7 +257,7 @@ class Campaign:
 
     # --- driving the scheduler -----------------------------------------------------
     def cron_idle(self):
-        return not self.db.cron_due() and not self.db.busy_pids()
+        return not self.db.cron_pending() and not self.db.busy_pids()
 
     def run_cron(self, timeout=300, due=True):
         """Make everything due, wake the cron workers up, wait until the job is
@@ -277,12 +277,13 @@ class Campaign:
             now = time.monotonic()
             due_now = self.db.cron_due()
             busy = self.db.busy_pids()
+            pending = due_now or self.db.cron_pending()
             if due_now and not busy and now - last_notify > 1.0:
                 # the next scheduler tick (Odoo polls every minute; a partially
                 # done job is picked up again there)
                 self.db.notify_cron()
                 last_notify = now
-            if not due_now and not busy:
+            if not pending and not busy:
                 idle_since = idle_since or now
                 if now - idle_since > 0.3:
                     return now - started
@@ -304,7 +305,7 @@ class Campaign:
                 f.fail("the clean run did not finish in 600 s")
                 break
             log(f"{self.name}: clean run {attempt} took {took:.1f}s")
-            if not self.db.cron_due():
+            if not self.db.cron_pending():
                 break
         # every access token expired at the simulator: each Ponto Connect
         # connection must refresh with the refresh token it stored

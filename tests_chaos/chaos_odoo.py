@@ -154,6 +154,15 @@ class Database:
             )
         )
 
+    def cron_pending(self):
+        """Due, or a trigger waiting (the job asks to be run again soon)."""
+        return self.cron_due() or bool(
+            self.one(
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
+                [self.cron_id],
+            )
+        )
+
     def backends(self):
         """Odoo's connections to this database: ``[(os pid, state, query)]``."""
         rows = self.rows(
