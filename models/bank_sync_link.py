@@ -87,6 +87,22 @@ class BankSyncLink(models.Model):
         string="Journals",
     )
 
+    def write(self, vals):
+        """Where a connection's tokens go never changes once it is connected
+        (they would be sent to another provider's host): disconnect first."""
+        if "provider_id" in vals and any(
+            link.state not in ("draft", "disconnected")
+            and link.provider_id.id != vals["provider_id"]
+            for link in self
+        ):
+            raise UserError(
+                self.env._(
+                    "The provider of a connection cannot change while it is "
+                    "connected: disconnect it, then connect the bank again."
+                )
+            )
+        return super().write(vals)
+
     @api.depends("institution_id.name", "provider_id.name")
     def _compute_name(self):
         for link in self:

@@ -118,6 +118,17 @@ class TestTokens(BankSyncCase):
         self.assertEqual(link._bank_sync_token_set().refresh_token, "r")
         self.assertIsNone(self.stored(link.id), "nothing committed apart")
 
+    def test_tokens_never_move_to_another_provider(self):
+        link = self.make_link()
+        other = self.env["bank.sync.provider"].create(
+            ponto_api_values(self.sim, self.sim_ca, self.company, name="Other")
+        )
+        with self.assertRaisesRegex(UserError, "cannot change while it is connected"):
+            link.provider_id = other
+        link.state = "disconnected"
+        link.provider_id = other
+        self.assertEqual(link.provider_id, other)
+
     def test_no_client_outside_the_lock(self):
         link = self.make_link()
         with self.assertRaises(RuntimeError):
