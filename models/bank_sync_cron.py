@@ -84,7 +84,9 @@ class BankSyncLink(models.Model):
             return _RUN_DEADLINES[key], True
         deadline = time.monotonic() + self._bank_sync_time_budget()
         if ctx.get("cron_id"):
-            _RUN_DEADLINES.clear()  # one job run at a time per worker
+            # a new run of the job: the earlier runs' deadlines are over
+            for old in [k for k in _RUN_DEADLINES if k[:2] == key[:2]]:
+                del _RUN_DEADLINES[old]
             _RUN_DEADLINES[key] = deadline
         return deadline, False
 
