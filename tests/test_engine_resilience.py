@@ -191,3 +191,21 @@ class TestTimeBudget(BankSyncCase):
         self.assertTrue(self.link.next_sync > other.next_sync, "behind the other")
         self.cron()
         self.assertEqual(len(self.lines(other_journal)), 6, "then the other one")
+
+    def test_the_batches_of_one_run_share_its_budget(self):
+        """Odoo calls a job that reports ``remaining`` up to 10 times in a row
+        in one worker: those calls share one budget; the next run has its own."""
+        cron = self.env.ref(IMPORT_CRON)
+        run = self.env["bank.sync.link"].with_context(
+            cron_id=cron.id, lastcall="2026-01-01 00:00:00"
+        )
+        run._cron_sync_transactions()
+        first = len(self.lines())
+        self.assertEqual(first, 100)
+        self.link.next_sync = False
+        run._cron_sync_transactions()  # a chained batch: the budget is spent
+        self.assertEqual(len(self.lines()), first)
+        self.env["bank.sync.link"].with_context(
+            cron_id=cron.id, lastcall="2026-01-01 01:00:00"
+        )._cron_sync_transactions()
+        self.assertEqual(len(self.lines()), 200, "the next run goes on")
