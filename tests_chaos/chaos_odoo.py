@@ -98,6 +98,7 @@ class Database:
             "SELECT res_id FROM ir_model_data WHERE module = %s AND name = %s",
             CRON_XMLID,
         )
+        self._cron_ids = []
 
     def close(self):
         self.conn.close()
@@ -123,19 +124,24 @@ class Database:
         campaign measures (busy workers, run times)."""
         self.rows("UPDATE ir_cron SET active = false WHERE id <> %s", [self.cron_id])
 
+    @property
+    def cron_ids(self):
+        """The import job and its copies (R3 runs two)."""
+        return tuple(self._cron_ids or [self.cron_id])
+
     def park_cron(self):
         """The import job not due (it would run as soon as Odoo starts)."""
         self.rows(
             "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') "
-            "+ interval '1 day' WHERE id = %s",
-            [self.cron_id],
+            "+ interval '1 day' WHERE id IN %s",
+            [self.cron_ids],
         )
 
     def make_cron_due(self):
         self.rows(
             "UPDATE ir_cron SET nextcall = (now() AT TIME ZONE 'UTC') "
-            "- interval '1 second', active = true WHERE id = %s",
-            [self.cron_id],
+            "- interval '1 second', active = true WHERE id IN %s",
+            [self.cron_ids],
         )
 
     def notify_cron(self):
@@ -146,11 +152,11 @@ class Database:
     def cron_due(self):
         return bool(
             self.one(
-                "SELECT count(*) FROM ir_cron WHERE id = %s AND active AND "
+                "SELECT count(*) FROM ir_cron WHERE id IN %s AND active AND "
                 "(nextcall <= (now() AT TIME ZONE 'UTC') OR EXISTS ("
                 " SELECT 1 FROM ir_cron_trigger WHERE cron_id = ir_cron.id"
                 " AND call_at <= (now() AT TIME ZONE 'UTC')))",
-                [self.cron_id],
+                [self.cron_ids],
             )
         )
 
@@ -158,8 +164,8 @@ class Database:
         """Due, or a trigger waiting (the job asks to be run again soon)."""
         return self.cron_due() or bool(
             self.one(
-                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
-                [self.cron_id],
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id IN %s",
+                [self.cron_ids],
             )
         )
 

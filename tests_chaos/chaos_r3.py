@@ -1,13 +1,15 @@
 """R3 concurrency: Odoo worker processes on one database at once.
 
 A prefork server with two cron workers and one HTTP worker per user request.
-Each round, at the same instant: the scheduled import job is woken up (the
-cron workers compete for it), an administrator clicks *Run Manually* on it
-(``ir.cron.method_direct_trigger``, the job's code in an HTTP worker, outside
-the job lock), and bookkeepers click *Fetch Transactions* (sometimes *Fetch
-Accounts*) on random connections, all through JSON-RPC as the web client
-does. Every other round the access tokens have expired at the simulator, so
-all of them need a refresh at once.
+The import job has a copy (an administrator duplicated the scheduled action:
+Odoo's job lock does not keep the two apart). Each round, at the same
+instant: both jobs are woken up (one cron worker each), an administrator
+clicks *Run Manually* on the job (``ir.cron.method_direct_trigger``; Odoo
+refuses it while the job runs), and bookkeepers click *Fetch Transactions*
+(sometimes *Fetch Accounts*) on random connections, all through JSON-RPC as
+the web client does: four worker processes at work at once, or five.
+Every other round the access tokens have expired at the simulator, so all
+of them need a refresh at once.
 
 After each round: no line twice; each due connection was synchronized by the
 job runners exactly once (a manual Fetch that ran may add one, one that found
@@ -38,7 +40,7 @@ class ConcurrencyCampaign(Campaign):
 
     def run(self):
         f = self.figures
-        f.counts["processes"] = 1 + 1 + self.fetchers  # busy at once
+        f.counts["processes"] = 2 + self.fetchers  # busy at once (+ Run Manually)
         # the first import, so that rounds are about new transactions
         took = self.run_cron(timeout=600)
         log(f"{self.name}: first import took {took and round(took, 1)}s")
@@ -46,6 +48,14 @@ class ConcurrencyCampaign(Campaign):
         self.rpcs = [
             Rpc(self.server.url, self.db_name) for _ in range(1 + self.fetchers)
         ]
+        copy = self.rpcs[0].call(
+            "ir.cron", "copy", [self.db.cron_id], {"name": "Import (copy)"}
+        )
+        self.db._cron_ids = [
+            self.db.cron_id,
+            copy[0] if isinstance(copy, list) else copy,
+        ]
+        self.db.park_cron()
         for number in range(1, self.rounds + 1):
             self.one_round(number, expire=number % 2 == 0)
         self.final_check()
