@@ -345,14 +345,15 @@ class TestAccountWizard(BankSyncCase):
         the import (no cursor left pointing into another journal's history)."""
         self.fetch().action_confirm()
         account = self.accounts()[0]
-        for name in ("journal_id", "first_import_date"):
+        other = self.journal("BE71096123456769")
+        for name, value in (("journal_id", other), ("first_import_date", False)):
             with self.assertRaises(AssertionError), Form(account) as form:
-                setattr(form, name, False)
+                setattr(form, name, value)
         account.write({"cursor_ref": "x", "resume_after_ref": "y"})
         account.first_import_date = account.first_import_date + timedelta(days=1)
         self.assertEqual(account.cursor_ref, "x", "a later start keeps the cursor")
         account.first_import_date = account.first_import_date - timedelta(days=5)
         self.assertFalse(account.cursor_ref or account.resume_after_ref)
         account.cursor_ref = "x"
-        account.journal_id = self.journal("BE71096123456769")
+        account.journal_id = other
         self.assertFalse(account.cursor_ref, "another journal starts afresh")

@@ -182,7 +182,7 @@ class TestEngineErrors(BankSyncCase):
         self.sim.add_fault(
             "503",
             method="GET",
-            path="/accounts/*/transactions",
+            path=f"/accounts/{checking.provider_ref}/transactions",
             skip=1,  # the first page answers, the others do not
             times=None,
             retry_after=600,
