@@ -40,7 +40,7 @@ class BigImportCampaign(Campaign):
             for pid, start in self.db.rows(
                 "SELECT application_name, xact_start FROM pg_stat_activity "
                 "WHERE datname = %s AND xact_start IS NOT NULL "
-                "AND query LIKE %s",
+                "AND pid <> pg_backend_pid() AND query LIKE %s",
                 [self.db_name, "%last_cron_progress%"],
             )
         }
@@ -62,7 +62,7 @@ class BigImportCampaign(Campaign):
         runs = {}  # xact start -> [first seen, last seen]
         kills = rescheduled = 0
         kills_since_progress = 0
-        lines = best = 0
+        lines = best = logged = 0
         expected = {}
         started = last_progress = last_notify = time.monotonic()
         pids = set(self.server_pids())
@@ -94,7 +94,9 @@ class BigImportCampaign(Campaign):
                 if lines > best:
                     best, last_progress, kills_since_progress = lines, now, 0
                     expected = sim.booked(acc["account_ref"])
-                    log(f"{self.name}: {lines} lines after {now - started:.0f}s")
+                    if lines // 1000 > logged // 1000:
+                        logged = lines
+                        log(f"{self.name}: {lines} lines after {now - started:.0f}s")
                 if lines >= self.count and lines >= len(expected) and not busy:
                     break
             if (
