@@ -14,3 +14,4 @@ from . import bank_sync_cron
 from . import bank_sync_consent
 from . import bank_sync_renew
 from . import account_journal_dashboard
+from . import res_config_settings

@@ -3,7 +3,7 @@ consent length as a fallback), the daily reminders before the deadline, the
 ``expired`` state on the deadline, and Disconnect.
 
 Reminder days: the system parameter ``account_bank_sync.reminder_days``
-("15,3,1" by default), editable on the provider's form (``reminder_days``).
+("15,3,1" by default), in Accounting > Settings (``res_config_settings.py``).
 """
 
 import logging
@@ -35,31 +35,6 @@ def parse_reminder_days(text):
         if part.isdigit() and int(part) > 0:
             days.add(int(part))
     return sorted(days, reverse=True)
-
-
-class BankSyncProvider(models.Model):
-    _inherit = "bank.sync.provider"
-
-    reminder_days = fields.Char(
-        compute="_compute_reminder_days",
-        inverse="_inverse_reminder_days",
-        help="Days before the end of a bank consent when the responsible user "
-        "and the followers of the connection are reminded to renew it, comma "
-        "separated (all providers).",
-    )
-
-    def _compute_reminder_days(self):
-        value = self.env["bank.sync.link"]._reminder_days_text()
-        for provider in self:
-            provider.reminder_days = value
-
-    def _inverse_reminder_days(self):
-        for provider in self:
-            days = parse_reminder_days(provider.reminder_days)
-            self.env["ir.config_parameter"].sudo().set_param(
-                REMINDER_DAYS_PARAM,
-                ",".join(map(str, days)) or DEFAULT_REMINDER_DAYS,
-            )
 
 
 class BankSyncLink(models.Model):

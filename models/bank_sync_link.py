@@ -64,7 +64,9 @@ class BankSyncLink(models.Model):
     last_sync = fields.Datetime(string="Last Synchronization", copy=False)
     next_sync = fields.Datetime(string="Next Synchronization", copy=False)
     auto_sync = fields.Boolean(string="Automatic Synchronization", default=True)
-    sync_interval_hours = fields.Integer(string="Interval (hours)", default=4)
+    sync_interval_hours = fields.Integer(
+        string="Interval (hours)", default=lambda self: self._default_sync_interval()
+    )
     date_source = fields.Selection(
         [("execution", "Execution date"), ("value", "Value date")],
         string="Transaction Date",
@@ -86,6 +88,19 @@ class BankSyncLink(models.Model):
         search="_search_journal_ids",
         string="Journals",
     )
+
+    @api.model
+    def _default_sync_interval(self):
+        """Accounting > Settings: ``account_bank_sync.sync_interval_hours``."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("account_bank_sync.sync_interval_hours", "4")
+        )
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return 4
 
     def write(self, vals):
         """Where a connection's tokens go never changes once it is connected

@@ -75,13 +75,23 @@ class TestConnectedUntil(BankSyncCase):
             link._set_state("connected")
         self.assertEqual(link.authorized_at, START)
 
-    def test_reminder_days_setting(self):
+    def test_settings_in_accounting_settings(self):
+        """Accounting > Settings: the reminder days (cleaned) and the default
+        interval of new connections, for every provider."""
         params = self.env["ir.config_parameter"].sudo()
-        self.assertEqual(self.provider.reminder_days, "15,3,1")
-        self.provider.reminder_days = "2, 10,x"
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.bank_sync_reminder_days, "15,3,1")
+        self.assertEqual(settings.bank_sync_interval_hours, 4)
+        settings.write(
+            {"bank_sync_reminder_days": "2, 10,x", "bank_sync_interval_hours": 6}
+        )
+        settings.execute()
         self.assertEqual(params.get_param("account_bank_sync.reminder_days"), "10,2")
-        self.provider.invalidate_recordset(["reminder_days"])
-        self.assertEqual(self.connect_provider.reminder_days, "10,2")
+        self.assertEqual(self.env["bank.sync.link"]._reminder_days_text(), "10,2")
+        link = self.env["bank.sync.link"].create({"provider_id": self.provider.id})
+        self.assertEqual(link.sync_interval_hours, 6)
+        view = self.env["res.config.settings"].get_view()["arch"]
+        self.assertIn('name="bank_sync_reminder_days"', view)
 
 
 class ConsentCase(BankSyncCase):
