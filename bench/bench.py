@@ -1,20 +1,22 @@
 """The figures of ``make bench`` (see bench/run.sh), in an Odoo process of its
 own, with real commits, as a cron worker runs the import.
 
-P1, for each size N (each on its own simulator account, connection and journal):
+P1, for each size N (each on its own simulator account, connection and journal,
+after an unreported warm-up):
 
-- engine: N transactions queued at the simulator's bank, imported by the
-  scheduled action "Bank Synchronization: import transactions" run as
-  ``ir.cron`` runs it (one batch = ``_add_progress`` + ``_callback`` in a
-  fresh cursor, called again while it reports work remaining or the
-  connection is still due), over HTTPS;
+- engine: N transactions queued at the simulator's bank, imported over HTTPS
+  by the scheduled action "Bank Synchronization: import transactions", each
+  pick-up of the job done as Odoo's cron workers do it (``_acquire_one_job``,
+  ``_process_job``: chained batches, progress, rescheduling), until the job
+  is idle until its next hourly call; the waits for the triggers it sets
+  itself are not counted;
 - bare: a batch ``create()`` of the same lines (the values the engine stored,
   read beforehand) on a second journal, in pages of the engine's page size,
   committed per page: the lower bound of an import, in the same run.
 
-P2: one more cron batch an hour later (simulator clock) with nothing new: the
-HTTP requests the simulator logged and the SQL queries of the batch, per
-account.
+P2: a job run an hour later (simulator clock) with nothing new: the HTTP
+requests the simulator logged and the SQL queries of the run (net of a run
+with nothing due), per account.
 
 This is not part of the addon (no ``__init__.py``; Odoo never imports it).
 """
