@@ -7,7 +7,6 @@ Reminder days: the system parameter ``account_bank_sync.reminder_days``
 """
 
 import logging
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -18,11 +17,8 @@ _logger = logging.getLogger(__name__)
 
 REMINDER_DAYS_PARAM = "account_bank_sync.reminder_days"
 DEFAULT_REMINDER_DAYS = "15,3,1"
-DEFAULT_CONSENT_DAYS = 180
 #: states whose consent is watched by the daily cron
 WATCHED_STATES = ("connected", "renewal_needed", "error")
-#: a link reaching ``connected`` from these states was (re-)authorised
-AUTHORIZING_STATES = ("draft", "disconnected", "expired")
 RENEW_ACTIVITY = "account_bank_sync.mail_activity_type_bank_sync_renew"
 REMINDER_TEMPLATE = "account_bank_sync.mail_template_bank_sync_consent_reminder"
 
@@ -61,36 +57,12 @@ class BankSyncLink(models.Model):
 
     # --- connected until ------------------------------------------------------------
 
-    @api.depends("authorized_at", "provider_id.consent_days")
-    def _compute_connected_until(self):
-        """The earliest expiry the provider gives for the accounts; when it gives
-        none, the provider's consent length from the last authorisation."""
-        res = super()._compute_connected_until()
-        for link in self:
-            if not link.connected_until and link.authorized_at:
-                days = link.provider_id.consent_days or DEFAULT_CONSENT_DAYS
-                link.connected_until = link.authorized_at + timedelta(days=days)
-        return res
-
     @api.depends("connected_until")
     def _compute_consent_days_left(self):
         today = fields.Datetime.now().date()
         for link in self:
             until = link.connected_until
             link.consent_days_left = (until.date() - today).days if until else 0
-
-    def _set_state(self, state, message=None, error=None):
-        """Reaching ``connected`` from draft, disconnected or expired is an
-        authorisation: the fallback consent length starts again."""
-        fresh = self.browse()
-        if state == "connected":
-            fresh = self.filtered(lambda link: link.state in AUTHORIZING_STATES)
-        if state in ("expired", "disconnected"):
-            # the state's own activity (or none) replaces the reminder's
-            self._unlink_renew_activities()
-        res = super()._set_state(state, message=message, error=error)
-        fresh.filtered(lambda link: link.state == "connected")._mark_authorized()
-        return res
 
     def _mark_authorized(self):
         """The consent was given again now (connect, renew): the fallback

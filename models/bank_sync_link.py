@@ -1,5 +1,10 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+#: the consent length of a provider that gives no expiry date and no length
+DEFAULT_CONSENT_DAYS = 180
 
 LINK_STATES = [
     ("draft", "Draft"),
@@ -130,8 +135,13 @@ class BankSyncLink(models.Model):
         "online_account_ids.consent_expires_at",
         "online_account_ids.active",
         "online_account_ids.missing_at_provider",
+        "authorized_at",
+        "provider_id.consent_days",
     )
     def _compute_connected_until(self):
+        """The earliest expiry the provider gives for the accounts; when it
+        gives none, the provider's consent length from the last authorisation
+        (``authorized_at``, bank_sync_consent.py)."""
         for link in self:
             dates = [
                 account.consent_expires_at
@@ -141,6 +151,9 @@ class BankSyncLink(models.Model):
                 and not account.missing_at_provider
             ]
             link.connected_until = min(dates) if dates else False
+            if not link.connected_until and link.authorized_at:
+                days = link.provider_id.consent_days or DEFAULT_CONSENT_DAYS
+                link.connected_until = link.authorized_at + timedelta(days=days)
 
     @api.depends("online_account_ids")
     def _compute_online_account_count(self):
@@ -155,17 +168,7 @@ class BankSyncLink(models.Model):
     def _search_journal_ids(self, operator, value):
         return [("online_account_ids.journal_id", operator, value)]
 
-    # --- buttons ------------------------------------------------------------------
-    # Placeholders so that the addon installs on its own: the connect/account
-    # wizards (wizards/, helper E) and the sync engine (models/bank_sync_engine.py,
-    # helper D) override these through ``_inherit`` in files loaded after this one,
-    # without calling super().
-
-    def action_fetch_accounts(self):
-        raise UserError(self.env._("Not available yet"))
-
-    def action_fetch_transactions(self):
-        raise UserError(self.env._("Not available yet"))
+    # --- buttons (Fetch Accounts: wizards/; Fetch Transactions: the engine) -------
 
     def action_view_online_accounts(self):
         self.ensure_one()

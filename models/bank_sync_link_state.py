@@ -32,6 +32,8 @@ ERROR_KINDS = (
 SEVERITY = ("authentication", "consent_expired", "failure", "transient", "maintenance")
 #: states that need someone: one chatter message and one activity on entry
 PROBLEM_STATES = ("renewal_needed", "expired", "error")
+#: a link reaching ``connected`` from these states was (re-)authorised
+AUTHORIZING_STATES = ("draft", "disconnected", "expired")
 
 
 def error_kind(error):
@@ -67,9 +69,17 @@ class BankSyncLink(models.Model):
         """Move to ``state``. Only a change posts ONE chatter message and
         schedules ONE activity (problem states), so a failure repeated on every
         run does not flood the chatter. ``error`` (a ``BankSyncError``) is stored
-        in the ``last_error_*`` fields; reaching ``connected`` clears them."""
+        in the ``last_error_*`` fields; reaching ``connected`` clears them.
+
+        Reaching ``connected`` from draft, disconnected or expired is an
+        authorisation: the consent's fallback length and the reminders start
+        again (``bank_sync_consent.py``)."""
         now = fields.Datetime.now()
+        if state in ("expired", "disconnected"):
+            # the state's own activity (or none) replaces the reminder's
+            self._unlink_renew_activities()
         for link in self:
+            authorized = state == "connected" and link.state in AUTHORIZING_STATES
             vals = {}
             if error is not None:
                 vals.update(link._error_values(error))
@@ -83,6 +93,8 @@ class BankSyncLink(models.Model):
             link.with_context(mail_notrack=True).write(vals)
             if changed:
                 link._notify_state_change(state, message)
+            if authorized:
+                link._mark_authorized()
 
     def _notify_state_change(self, state, message):
         self.ensure_one()
