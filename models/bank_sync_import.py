@@ -90,7 +90,10 @@ class BankSyncAccount(models.Model):
         # each step is atomic on its own: a failure keeps the pages before it
         with self.link_id._bank_sync_atomic():
             try:
-                self._refresh_at_provider(client, customer_ip)
+                # a read that stopped part-way goes on with what the provider
+                # has: no bank access spent (4 a day) until it is done
+                if not self.resume_after_ref:
+                    self._refresh_at_provider(client, customer_ip)
             except errors.RecentlySynchronized:
                 _logger.info("Online account %s synchronized recently", self.id)
             except READ_ANYWAY as exc:
