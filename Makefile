@@ -2,7 +2,7 @@
 REQUIRE_ODOO ?= 0
 export REQUIRE_ODOO
 
-.PHONY: test test-standalone test-odoo lint fix pot demo chaos bench
+.PHONY: test test-standalone test-odoo lint fix pot pot-check demo chaos bench
 
 test:
 	bash .ci/test.sh all
@@ -24,6 +24,10 @@ fix:
 
 pot:
 	bash .ci/test.sh pot
+
+# Fails when the committed .pot differs from a fresh export (CI runs it).
+pot-check:
+	bash .ci/test.sh pot-check
 
 # Simulator + fresh database bank_sync_demo + import, then serve on :8069.
 demo:

@@ -1,12 +1,22 @@
-# Sourced by .ci/test.sh and demo/demo.sh: write an Odoo config file for this
-# checkout. The checkout may have any directory name, so it is linked as
-# .build/addons/account_bank_sync (the name Odoo and pytest-odoo need).
+# Sourced by .ci/test.sh, .ci/chaos.sh, demo/demo.sh and bench/run.sh: write
+# an Odoo config file for this checkout. The checkout may have any directory
+# name, so Odoo and pytest-odoo see it as .build/addons/account_bank_sync: a
+# directory of links to the checkout's entries, never a link to the checkout
+# itself (the checkout holds .build/, and Odoo's walks of a module, the .pot
+# export with followlinks=True among them, would loop through it).
 #   write_odoo_conf <db> <conf file> [extra option lines...]
 write_odoo_conf() {
-    local db=$1 conf=$2 odoo_paths
+    local db=$1 conf=$2 odoo_paths module="$BUILD/addons/account_bank_sync" entry
     shift 2
     mkdir -p "$BUILD/addons" "$BUILD/data"
-    ln -sfn "$ROOT" "$BUILD/addons/account_bank_sync"
+    [ -L "$module" ] && rm -f "$module"  # the former layout: one link
+    mkdir -p "$module"
+    for entry in "$module"/*; do  # entries gone from the checkout
+        [ -L "$entry" ] && [ ! -e "$entry" ] && rm -f "$entry"
+    done
+    for entry in "$ROOT"/*; do  # not the hidden ones: .build, .git, .ci ...
+        ln -sfn "$entry" "$module/$(basename "$entry")"
+    done
     # <odoo>/addons (base, web) and the checkout's addons/ next to the package.
     odoo_paths=$("${PYTHON:-python3}" -c 'import odoo, os
 d = os.path.dirname(odoo.__file__)

@@ -9,6 +9,7 @@
 #   .ci/test.sh chaos       CI-sized chaos campaigns only (`make chaos` runs
 #                           the full-sized ones through .ci/chaos.sh)
 #   .ci/test.sh pot         regenerate i18n/account_bank_sync.pot
+#   .ci/test.sh pot-check   fail when the committed .pot is not a fresh export
 #
 # Environment: REQUIRE_ODOO=1 (missing Odoo or an empty standalone suite is a
 # failure), PYTHON (default python3), ODOO_ADDONS_PATH (extra addons dirs,
@@ -143,11 +144,24 @@ run_chaos() {
         bash "$ROOT/.ci/chaos.sh" ci
 }
 
-export_pot() {
+export_pot() {  # [target file], default i18n/$MODULE.pot
+    local target=${1:-$ROOT/i18n/$MODULE.pot}
     prepare_db || return 1
     say "Exporting i18n/$MODULE.pot"
     (cd "$BUILD" && "$PYTHON" -m odoo -c "$CONF" -d "$DB" --modules="$MODULE" \
-        --i18n-export="$ROOT/i18n/$MODULE.pot" --stop-after-init)
+        --i18n-export="$target" --stop-after-init)
+}
+
+# The committed .pot is what a fresh export gives (its dates aside).
+check_pot() {
+    local fresh="$BUILD/$MODULE.fresh.pot"
+    export_pot "$fresh" || return 1
+    if ! diff -u <(grep -v -E '^"(POT-Creation|PO-Revision)-Date' "$ROOT/i18n/$MODULE.pot") \
+            <(grep -v -E '^"(POT-Creation|PO-Revision)-Date' "$fresh"); then
+        echo "FAILED: i18n/$MODULE.pot is stale: run \`make pot\` and commit it."
+        return 1
+    fi
+    echo "i18n/$MODULE.pot matches a fresh export."
 }
 
 no_odoo() {
@@ -165,6 +179,10 @@ case "${1:-all}" in
     pot)
         detect_odoo || { echo "FAILED: $(no_odoo)"; exit 1; }
         export_pot
+        ;;
+    pot-check)
+        detect_odoo || { echo "FAILED: $(no_odoo)"; exit 1; }
+        check_pot
         ;;
     chaos)
         detect_odoo || { echo "FAILED: chaos campaigns — $(no_odoo)"; exit 1; }
