@@ -2,7 +2,8 @@
 # Proof campaigns against real Odoo processes (tests_chaos/): R2 kills, R3
 # concurrency and, in full size, a large first import under Odoo's limits.
 #
-#   .ci/chaos.sh [full]   `make chaos`: 50 kills, larger R3, 10,000 transactions
+#   .ci/chaos.sh [full]   `make chaos`: 50 kills, larger R3, 10,000 transactions,
+#                         the R1 fault campaign with CHAOS_R1_ROUNDS (2) rounds
 #   .ci/chaos.sh ci       what `make test` runs: 20 kills, R3 with 4 processes
 #   .ci/chaos.sh ci -k r3 further arguments go to pytest
 #
@@ -105,6 +106,25 @@ say "Chaos campaigns ($SIZE: kills=$CHAOS_KILLS, R3 rounds=$CHAOS_R3_ROUNDS" \
 rc=$?
 [ "$rc" -eq 124 ] && echo "FAILED: the chaos campaigns timed out after $CHAOS_TIMEOUT."
 [ "$rc" -eq 5 ] && echo "FAILED: no chaos campaign collected."
+
+# Full size: the R1 fault campaign (tests/test_fault_campaign.py, 41 scenarios
+# in make test) again, with CHAOS_R1_ROUNDS shuffled rounds of random
+# scenarios after it, on the template database (its test transaction is
+# rolled back).
+if [ "$SIZE" = full ] && [ "${CHAOS_R1_ROUNDS:-2}" != 0 ]; then
+    say "R1 fault campaign with ${CHAOS_R1_ROUNDS:-2} shuffled rounds"
+    R1_REPORT=$(mktemp)
+    (cd "$BUILD" && BANK_SYNC_CAMPAIGN_ROUNDS=${CHAOS_R1_ROUNDS:-2} \
+        BANK_SYNC_CAMPAIGN_REPORT=$R1_REPORT PYTHONPATH="$HERE/.ci" \
+        "${TIMEOUT[@]}" 40m "$PYTHON" -m pytest -p pytest_odoo_quiet \
+        -c "$HERE/.ci/pytest-odoo.ini" --rootdir="$BUILD/addons/$MODULE" \
+        --odoo-config="$CONF" --odoo-database="$TEMPLATE" --odoo-http \
+        --odoo-log-level=warn "$BUILD/addons/$MODULE/tests/test_fault_campaign.py")
+    r1=$?
+    sed 's/^/r1_faults: /' "$R1_REPORT" >> "$SUMMARY"
+    rm -f "$R1_REPORT"
+    [ "$rc" -eq 0 ] && rc=$r1
+fi
 say "Chaos summary (commit $commit)"
 cat "$SUMMARY"
 exit "$rc"
