@@ -148,15 +148,28 @@ class BankSyncAccount(models.Model):
         Returns ``(created, complete)``."""
         created = 0
         if self.resume_after_ref:
-            created, complete = self._read_pages(client, self.resume_after_ref)
-            if not complete:
+            try:
+                created, complete = self._read_pages(client, self.resume_after_ref)
+            except errors.BankSyncError as exc:
+                if exc.status != 400:
+                    raise
+                complete = None  # the provider refuses the position
+            if complete is None:
+                # The position is unknown to the provider (the transaction is
+                # gone): going on from there could leave a gap. Read again from
+                # the top instead; the dedupe absorbs what is already in.
+                _logger.info("Online account %s: resume position lost", self.id)
+                self.write({"resume_top_ref": False, "resume_after_ref": False})
+            elif not complete:
                 return created, False
         more, complete = self._read_pages(client)
         return created + more, complete
 
     def _read_pages(self, client, after_id=None):
         """Page newest first from the top (or after ``after_id``) down to the
-        cursor; each page is committed with the position after it."""
+        cursor; each page is committed with the position after it. Returns
+        ``(created, complete)``; ``complete`` is None when the provider gives
+        nothing at all after ``after_id`` (the position may be unknown to it)."""
         first_import = not self.cursor_ref
         start = self.first_import_date
         floor = start and start - timedelta(days=DATE_SLACK_DAYS)
@@ -171,6 +184,7 @@ class BankSyncAccount(models.Model):
         )
         created, seen, oldest, reached_start = 0, set(), None, False
         link = self.link_id
+        number = -1
         for number, page in enumerate(pages):
             if number and link._bank_sync_out_of_time():
                 return created, False  # resumed after the last page done
@@ -187,6 +201,8 @@ class BankSyncAccount(models.Model):
                 oldest = min(oldest or date.max, min(dates))
             if first_import and floor and dates and max(dates) < floor:
                 break
+        if after_id and number < 0:
+            return 0, None
         # the whole range is in: the cursor moves to the newest transaction
         values = {
             "last_sync": fields.Datetime.now(),

@@ -212,3 +212,27 @@ class TestTimeBudget(BankSyncCase):
             cron_id=cron.id, lastcall="2026-01-01 01:00:00"
         )._cron_sync_transactions()
         self.assertEqual(len(self.lines()), 200, "the next run goes on")
+
+    def test_a_resume_position_the_provider_lost_leaves_no_gap(self):
+        """The transaction a stopped read would go on after is gone at the
+        provider (an empty page, or a 400, for an unknown cursor [U]): the
+        read starts again from the top rather than leave a gap."""
+        self.env["ir.config_parameter"].set_param(BUDGET_PARAM, "300")
+        for mode in ("empty", "error"):
+            with self.subTest(unknown_cursor=mode):
+                self.lines().unlink()
+                self.sim.unknown_cursor = mode
+                self.checking.write(
+                    {
+                        "cursor_ref": False,
+                        "resume_top_ref": self.booked[0],
+                        "resume_after_ref": "a-transaction-gone-since",
+                    }
+                )
+                self.link.next_sync = False
+                self.sim.advance(minutes=5)
+                self.cron()
+                self.assertEqual(
+                    sorted(self.lines().mapped("bank_sync_ref")), sorted(self.booked)
+                )
+                self.assertEqual(self.checking.cursor_ref, self.booked[0])
