@@ -243,15 +243,14 @@ class BankSyncAccount(models.Model):
         # create statement lines. The mapped journal is of the account's company
         # (check_company on bank.sync.account.journal_id).
         mapping = self.env["bank.sync.mapping"].sudo().with_company(journal.company_id)
-        fresh, refused = mapping._split_unknown_currencies(fresh)
+        vals_list, refused = mapping._prepare_statement_lines(self, fresh)
         if refused:
             self._note_refused(refused)
-        if not fresh:
-            return 0
-        self.env["account.bank.statement.line"].sudo().with_company(
-            journal.company_id
-        ).create(mapping._prepare_statement_lines(self, fresh))
-        return len(fresh)
+        if vals_list:
+            self.env["account.bank.statement.line"].sudo().with_company(
+                journal.company_id
+            ).create(vals_list)
+        return len(vals_list)
 
     def _already_imported(self, refs):
         """The provider ids among ``refs`` already imported into the journal."""

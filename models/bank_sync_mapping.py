@@ -79,11 +79,14 @@ class BankSyncMapping(models.AbstractModel):
 
     @api.model
     def _prepare_statement_lines(self, account, transactions):
-        """Values for ``account.bank.statement.line.create()``, one dict per
-        transaction of ``account`` (a ``bank.sync.account`` mapped to a journal).
+        """``(values, refused)``: values for ``account.bank.statement.line.
+        create()``, one dict per transaction of ``account`` (a
+        ``bank.sync.account`` mapped to a journal), and the
+        :class:`RefusedTransaction` of those in a currency Odoo does not know
+        (never booked in the journal's currency instead).
 
         Partners are matched by counterpart account number with ONE search for
-        the whole list, currencies are read once per currency code.
+        the whole list, currencies are read ONCE for the whole list.
         """
         journal = account.journal_id
         company = journal.company_id
@@ -93,8 +96,17 @@ class BankSyncMapping(models.AbstractModel):
             [counterpart_account(tx) for tx in transactions], company
         )
         currencies = self._currencies({tx.currency for tx in transactions})
-        vals_list = []
+        vals_list, refused = [], []
         for tx in transactions:
+            code = (tx.currency or "").upper()
+            if code and code not in currencies:
+                reason = self.env._(
+                    "its currency %s is unknown to Odoo (add it under Accounting "
+                    "> Configuration > Currencies)",
+                    code,
+                )
+                refused.append(RefusedTransaction(id=tx.id, reason=reason, raw=tx.raw))
+                continue
             number = counterpart_account(tx)
             day = line_date(tx, date_source) or fields.Date.context_today(self)
             vals = {
@@ -112,7 +124,7 @@ class BankSyncMapping(models.AbstractModel):
                 "transaction_details": tx.raw or {"id": tx.id},
                 "partner_id": partners.get(number, False),
             }
-            currency = currencies.get((tx.currency or "").upper())
+            currency = currencies.get(code)
             if currency and currency != journal_currency:
                 # Keep the bank's amount in its own currency; the journal gets
                 # it converted at the rate of the day.
@@ -122,26 +134,7 @@ class BankSyncMapping(models.AbstractModel):
                     float(tx.amount), journal_currency, company, day
                 )
             vals_list.append(vals)
-        return vals_list
-
-    @api.model
-    def _split_unknown_currencies(self, transactions):
-        """``(known, refused)``: a transaction in a currency Odoo does not
-        know is refused (never booked in the journal's currency instead)."""
-        currencies = self._currencies({tx.currency for tx in transactions})
-        known, refused = [], []
-        for tx in transactions:
-            code = (tx.currency or "").upper()
-            if code and code not in currencies:
-                reason = self.env._(
-                    "its currency %s is unknown to Odoo (add it under Accounting "
-                    "> Configuration > Currencies)",
-                    code,
-                )
-                refused.append(RefusedTransaction(id=tx.id, reason=reason, raw=tx.raw))
-            else:
-                known.append(tx)
-        return known, refused
+        return vals_list, refused
 
     @api.model
     def _currencies(self, codes):
