@@ -29,6 +29,15 @@ pot:
 pot-check:
 	bash .ci/test.sh pot-check
 
+# README.rst is generated from readme/*.rst and the manifest (.ci/readme.py).
+.PHONY: readme readme-check
+readme:
+	bash .ci/test.sh readme
+
+# Fails when README.rst differs from a fresh generation (CI runs it).
+readme-check:
+	bash .ci/test.sh readme-check
+
 # Simulator + fresh database bank_sync_demo + import, then serve on :8069.
 demo:
 	bash demo/demo.sh

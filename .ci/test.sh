@@ -10,6 +10,8 @@
 #                           the full-sized ones through .ci/chaos.sh)
 #   .ci/test.sh pot         regenerate i18n/account_bank_sync.pot
 #   .ci/test.sh pot-check   fail when the committed .pot is not a fresh export
+#   .ci/test.sh readme      regenerate README.rst from readme/*.rst (.ci/readme.py)
+#   .ci/test.sh readme-check  fail when README.rst is not a fresh generation
 #
 # Environment: REQUIRE_ODOO=1 (missing Odoo or an empty standalone suite is a
 # failure), PYTHON (default python3), ODOO_ADDONS_PATH (extra addons dirs,
@@ -164,6 +166,21 @@ check_pot() {
     echo "i18n/$MODULE.pot matches a fresh export."
 }
 
+# The committed README.rst is what .ci/readme.py makes of readme/ and the
+# manifest (no Odoo needed).
+check_readme() {
+    local fresh="$BUILD/README.fresh.rst"
+    mkdir -p "$BUILD"
+    "$PYTHON" "$ROOT/.ci/readme.py" --output "$fresh" >/dev/null || return 1
+    if ! diff -u --label README.rst --label "README.rst from readme/" \
+            "$ROOT/README.rst" "$fresh"; then
+        echo "FAILED: README.rst is not generated from readme/ and the manifest:" \
+            "edit readme/*.rst (not README.rst), run \`make readme\` and commit both."
+        return 1
+    fi
+    echo "README.rst matches a fresh generation from readme/."
+}
+
 no_odoo() {
     echo "python3 cannot import Odoo 18: $ODOO_REASON"
 }
@@ -183,6 +200,12 @@ case "${1:-all}" in
     pot-check)
         detect_odoo || { echo "FAILED: $(no_odoo)"; exit 1; }
         check_pot
+        ;;
+    readme)
+        "$PYTHON" "$ROOT/.ci/readme.py"
+        ;;
+    readme-check)
+        check_readme
         ;;
     chaos)
         detect_odoo || { echo "FAILED: chaos campaigns — $(no_odoo)"; exit 1; }
