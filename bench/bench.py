@@ -195,9 +195,8 @@ class Bench:
             provider = env["bank.sync.provider"].create(
                 {
                     "name": "Ponto (bench simulator)",
-                    "provider_type": "ponto",
+                    "code": "ponto",
                     "ponto_profile": "ponto_api",
-                    "environment": "simulator",
                     "api_base_url": seed["api_url"],
                     "ca_bundle": ca,
                     "client_id": seed["custom_client"][0],
@@ -206,6 +205,10 @@ class Bench:
                 }
             )
             provider.action_refresh_institutions()
+            # the simulator finishes a synchronization within a few polls
+            env["ir.config_parameter"].set_param(
+                "account_bank_sync.sync_poll_interval", "0.2"
+            )
             if self.budget is not None:
                 env["ir.config_parameter"].set_param(BUDGET_PARAM, str(self.budget))
             self.provider_id = provider.id

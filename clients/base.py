@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from .errors import (  # noqa: F401  (re-exported)
     AuthenticationError,
+    AuthorizationDenied,
     BankSyncError,
     ConsentExpired,
     InstitutionUnavailable,
@@ -184,15 +185,55 @@ class TokenSet:
 
 @dataclass(frozen=True)
 class AuthorizationRequest:
-    """Where to send the user, and what to keep server-side until they return."""
+    """An OAuth authorization URL with its PKCE verifier (a provider's own
+    helper; the ORM sees :class:`AuthorizationStart`)."""
 
     url: str
     state: str = field(repr=False)
     code_verifier: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class AuthorizationStart:
+    """The first step of Connect (and of a Renew that authorises again).
+
+    ``url``: where to send the user; ``None`` when the integration's own
+    credentials give access at once (nothing for the user to do at the
+    provider). ``verifier``: what to keep server-side until the user returns
+    (a PKCE code verifier), ``None`` when the flow has none."""
+
+    url: str | None = None
+    verifier: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    """What the provider's return gave, once completed (the tokens went to the
+    client's ``on_tokens`` already)."""
+
+    #: the provider's id of the organisation / customer that authorised
+    organization_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RenewalRequest:
+    """One step of Renew: where to send the user, which accounts this step
+    renews, and which are left for further steps (another request when the
+    user comes back)."""
+
+    url: str
+    account_ids: tuple = ()
+    pending_ids: tuple = ()
+
+
 class BankClient(abc.ABC):
-    """What the sync engine needs from a provider."""
+    """Everything the ORM needs from a provider: the sync engine's reads, and
+    the Connect / Renew / Disconnect flows as provider-neutral steps."""
+
+    #: whether access is given by the user at the provider (Connect sends them
+    #: there, and a refused grant means authorising again), rather than by the
+    #: integration's own credentials alone
+    user_authorization = False
 
     @abc.abstractmethod
     def list_institutions(self, *, country=None, name=None):
@@ -232,9 +273,26 @@ class BankClient(abc.ABC):
         """Return one :class:`Transaction` (raises ``InvalidResponse`` when it
         still cannot be read, ``NotFound`` when it is gone)."""
 
+    # --- Connect, Renew, Disconnect -----------------------------------------
+
     @abc.abstractmethod
-    def request_reauthorization(self, account_id, redirect_uri):
-        """Return the URL where the user renews the bank consent."""
+    def start_authorization(self, *, redirect_uri, state):
+        """Start Connect: return an :class:`AuthorizationStart`. The provider
+        sends the user back to ``redirect_uri`` with ``state``."""
+
+    @abc.abstractmethod
+    def complete_authorization(self, callback, *, verifier=None, redirect_uri=None):
+        """Finish Connect from ``callback`` (the query parameters the provider
+        sent the user back with) and what :meth:`start_authorization` asked to
+        keep; return an :class:`AuthorizationResult`. Raises
+        :class:`AuthorizationDenied` when the user did not authorise."""
+
+    @abc.abstractmethod
+    def request_renewal(self, account_ids, *, redirect_uri):
+        """Ask the provider to renew the bank consent of ``account_ids`` (a
+        non-empty sequence of provider account ids); return a
+        :class:`RenewalRequest`. The provider sends the user back to
+        ``redirect_uri``."""
 
     @abc.abstractmethod
     def remove_account(self, account_id):

@@ -35,6 +35,11 @@ class AuthenticationError(BankSyncError):
     """Credentials refused, token revoked, or the integration no longer exists."""
 
 
+class AuthorizationDenied(BankSyncError):
+    """The user came back from the provider without giving the authorization
+    (they refused, or the provider reported an error on its page)."""
+
+
 class ConsentExpired(BankSyncError):
     """The bank consent ended: the user must re-authorise at the provider."""
 

@@ -16,7 +16,13 @@ import uuid
 from urllib.parse import urlsplit
 
 from . import ponto_decode as decode
-from .base import BankClient
+from .base import (
+    AuthorizationDenied,
+    AuthorizationResult,
+    AuthorizationStart,
+    BankClient,
+    RenewalRequest,
+)
 from .errors import InvalidResponse, TemporaryError
 from .http import HttpSession
 from .parsing import json_body, require
@@ -73,6 +79,9 @@ class PontoClient(BankClient):
             raise ValueError(f"Unknown Ponto profile {profile!r}")
         self.base_url = base_url.rstrip("/")
         self.profile = profile
+        # Ponto Connect: the user authorises Odoo on Ponto's page; a custom
+        # integration's client credentials give access at once
+        self.user_authorization = profile == self.CONNECT
         self.customer_ip_address = customer_ip_address
         self.time_zone = time_zone
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
@@ -249,6 +258,13 @@ class PontoClient(BankClient):
         data = require(body, "data", "answer")
         return require(data.get("links") or {}, "redirect", "reauthorization request")
 
+    def request_renewal(self, account_ids, *, redirect_uri):
+        """One reauthorization request per account: this step renews the
+        first one, the others follow when the user comes back."""
+        first, *rest = account_ids
+        url = self.request_reauthorization(first, redirect_uri)
+        return RenewalRequest(url=url, account_ids=(first,), pending_ids=tuple(rest))
+
     # --- synchronizations -----------------------------------------------------
 
     def create_synchronization(
@@ -360,6 +376,21 @@ class PontoClient(BankClient):
 
     def refresh(self):
         return self.auth.refresh()
+
+    def start_authorization(self, *, redirect_uri, state):
+        if not self.user_authorization:
+            return AuthorizationStart()  # the client credentials are the access
+        request = self.authorization_request(redirect_uri=redirect_uri, state=state)
+        return AuthorizationStart(url=request.url, verifier=request.code_verifier)
+
+    def complete_authorization(self, callback, *, verifier=None, redirect_uri=None):
+        """OAuth's return: ``code`` (or ``error``); ``sub`` of ``/userinfo``
+        is the organisation."""
+        code = callback.get("code")
+        if callback.get("error") or not code:
+            raise AuthorizationDenied(callback.get("error") or "no authorization code")
+        self.exchange_code(code, verifier, redirect_uri=redirect_uri)
+        return AuthorizationResult(organization_id=self.get_user_info().get("sub"))
 
     def revoke(self):
         self.auth.revoke()

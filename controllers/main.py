@@ -6,27 +6,21 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..clients import errors
-from ..models.bank_sync_renew import CONNECTION_URL, REAUTHORIZE_RETURN_PATH
+from ..models.const import CONNECTIONS_URL, OAUTH_RETURN_PATH, REAUTHORIZE_RETURN_PATH
 
 _logger = logging.getLogger(__name__)
 
-#: where the pages send the user back to
-CONNECTIONS_URL = "/odoo/action-account_bank_sync.action_bank_sync_link"
-#: the account wizard, opened on the wizard record after a successful return
-ACCOUNT_WIZARD_URL = "/odoo/action-account_bank_sync.action_bank_sync_account_wizard"
-
 
 class BankSyncController(http.Controller):
-    @http.route(
-        "/bank_sync/oauth/return",
-        type="http",
-        auth="user",
-        methods=["GET"],
-    )
-    def oauth_return(self, state=None, code=None, error=None, **kwargs):
-        """The provider sends the user back here after the authorization
-        (Ponto Connect): exchange the code, store the tokens, open the account
-        wizard of the connection."""
+    """The provider sends the user back here. Each route checks the request
+    (a valid single-use state of this user) and delegates to
+    ``bank.sync.auth.session`` / ``bank.sync.link``; it only turns their
+    outcome into a page or a redirect."""
+
+    @http.route(OAUTH_RETURN_PATH, type="http", auth="user", methods=["GET"])
+    def oauth_return(self, state=None, **kwargs):
+        """Back from the provider's authorization page (Connect, or Renew by
+        authorising again)."""
         env = request.env
         session = env["bank.sync.auth.session"]._consume(state)
         if not session:
@@ -39,7 +33,9 @@ class BankSyncController(http.Controller):
                 ),
             )
         link = env["bank.sync.link"].browse(session.link_id.id)
-        if error or not code:
+        try:
+            session._complete(kwargs)
+        except errors.AuthorizationDenied as exc:
             return self._page(
                 env._("The authorization was not given"),
                 env._(
@@ -47,11 +43,9 @@ class BankSyncController(http.Controller):
                     "(%(reason)s). Nothing was changed: click Connect again to retry.",
                     provider=link.provider_id.name,
                     bank=link.institution_id.name,
-                    reason=error or env._("no authorization code"),
+                    reason=exc.message,
                 ),
             )
-        try:
-            session._complete(code)
         except (errors.BankSyncError, UserError) as exc:
             _logger.info("Bank connection %s: authorization failed: %s", link.id, exc)
             return self._page(
@@ -64,18 +58,8 @@ class BankSyncController(http.Controller):
                 ),
                 status=502,
             )
-        if session.purpose == "renew":
-            # Renew (Ponto Connect, refused refresh token): the accounts keep
-            # their journals; back to the connection.
-            try:
-                link._bank_sync_renewed(read_consent=True)
-            except errors.BankSyncError as exc:
-                _logger.info(
-                    "Bank connection %s: renewal read failed: %s", link.id, exc
-                )
-            return request.redirect(CONNECTION_URL % link.id)
         try:
-            wizard = env["bank.sync.account.wizard"]._create_for_link(link)
+            url = session._landing_url()
         except UserError as exc:
             return self._page(
                 env._("Connected, but the accounts could not be read"),
@@ -85,21 +69,16 @@ class BankSyncController(http.Controller):
                 ),
                 status=502,
             )
-        return request.redirect(f"{ACCOUNT_WIZARD_URL}/{wizard.id}")
+        return request.redirect(url)
 
-    @http.route(
-        REAUTHORIZE_RETURN_PATH,
-        type="http",
-        auth="user",
-        methods=["GET"],
-    )
+    @http.route(REAUTHORIZE_RETURN_PATH, type="http", auth="user", methods=["GET"])
     def reauthorize_return(self, state=None, error=None, **kwargs):
-        """The provider sends the user back here after a reauthorization
-        request (Renew): read the new consent expiry, go on to the next
-        account's page or back to the connection, connected again."""
+        """Back from a renewal step (Renew): read the new consent expiry, go
+        on to the next step's page or back to the connection, connected
+        again."""
         env = request.env
-        session = env["bank.sync.auth.session"]._consume(state)
-        if not session or session.purpose != "reauthorize":
+        session = env["bank.sync.auth.session"]._consume(state, ("reauthorize",))
+        if not session:
             return self._page(
                 env._("This renewal link is not valid"),
                 env._(

@@ -18,12 +18,15 @@ if company.currency_id != euro and not env["account.move.line"].search_count([])
     company.currency_id = euro
 company.country_id = env.ref("base.be")
 
+# the simulator finishes a synchronization within a few polls
+env["ir.config_parameter"].sudo().set_param(
+    "account_bank_sync.sync_poll_interval", "0.2"
+)
 provider = env["bank.sync.provider"].create(
     {
         "name": "Ponto (local simulator)",
-        "provider_type": "ponto",
+        "code": "ponto",
         "ponto_profile": "ponto_api",
-        "environment": "simulator",
         "api_base_url": SIM_URL,
         "ca_bundle": SIM_CA,
         "client_id": "sim-custom-client",

@@ -1,4 +1,5 @@
 from . import bank_sync_provider
+from . import bank_sync_provider_ponto
 from . import bank_sync_institution
 from . import bank_sync_link
 from . import bank_sync_token
@@ -13,5 +14,6 @@ from . import bank_sync_engine
 from . import bank_sync_cron
 from . import bank_sync_consent
 from . import bank_sync_renew
+from . import bank_sync_sync_on_open
 from . import account_journal_dashboard
 from . import res_config_settings

@@ -8,15 +8,15 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import format_datetime
 
+from .bank_sync_link_state import PROBLEM_STATES, UNCONNECTED_STATES
+
 #: "Connected until" turns orange this many days before the end
 EXPIRY_WARNING_DAYS = 15
-#: states whose error badge opens the connection
-BADGE_STATES = ("error", "renewal_needed", "expired")
 BANK_SYNC_GROUPS = ("account.group_account_user", "account.group_account_manager")
 
 
 class AccountJournal(models.Model):
-    _inherit = "account.journal"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "account.journal"
 
     def _bank_sync_user_allowed(self):
         return any(self.env.user.has_group(group) for group in BANK_SYNC_GROUPS)
@@ -62,7 +62,7 @@ class AccountJournal(models.Model):
             if currency.is_zero(difference):
                 difference = None
             balance = currency.format(account.balance)
-        error = link.state in BADGE_STATES and link.state != "expired"
+        error = link.state in PROBLEM_STATES and link.state != "expired"
         labels = dict(link._fields["state"]._description_selection(self.env))
         return {
             "link_id": link.id,
@@ -80,7 +80,7 @@ class AccountJournal(models.Model):
             and currency.format(difference),
             "error": error,
             "error_message": error and (link.last_error_message or labels[link.state]),
-            "can_renew": link.state not in ("draft", "disconnected"),
+            "can_renew": link.state not in UNCONNECTED_STATES,
         }
 
     # --- card buttons ---------------------------------------------------------------

@@ -12,13 +12,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..clients import errors
+from .bank_sync_link_state import SYNCABLE_STATES
+from .const import DEFAULT_REMINDER_DAYS, REMINDER_DAYS_PARAM
 
 _logger = logging.getLogger(__name__)
 
-REMINDER_DAYS_PARAM = "account_bank_sync.reminder_days"
-DEFAULT_REMINDER_DAYS = "15,3,1"
-#: states whose consent is watched by the daily cron
-WATCHED_STATES = ("connected", "renewal_needed", "error")
 RENEW_ACTIVITY = "account_bank_sync.mail_activity_type_bank_sync_renew"
 REMINDER_TEMPLATE = "account_bank_sync.mail_template_bank_sync_consent_reminder"
 
@@ -34,7 +32,7 @@ def parse_reminder_days(text):
 
 
 class BankSyncLink(models.Model):
-    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.link"
 
     authorized_at = fields.Datetime(
         string="Authorised On",
@@ -93,7 +91,7 @@ class BankSyncLink(models.Model):
         15, 3 and 1 days before (``account_bank_sync.reminder_days``)."""
         thresholds = parse_reminder_days(self._reminder_days_text())
         links = self.search(
-            [("state", "in", WATCHED_STATES), ("connected_until", "!=", False)]
+            [("state", "in", SYNCABLE_STATES), ("connected_until", "!=", False)]
         )
         now = fields.Datetime.now()
         # days left depend on today, not on a field: compute them afresh

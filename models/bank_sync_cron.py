@@ -22,15 +22,13 @@ from odoo import api, fields, models, modules
 from odoo.exceptions import UserError
 from odoo.tools import config
 
+from .bank_sync_link_state import SYNCABLE_STATES
+from .const import BUDGET_PARAM, IMPORT_CRON
+
 _logger = logging.getLogger(__name__)
 
-#: connections the scheduler synchronizes (an ``error`` one is retried on its
-#: ``next_sync``, which the engine pushes back after each failure)
-DUE_STATES = ("connected", "renewal_needed", "error")
-IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
-#: system parameter: the time budget of a call, in seconds (default: a share
-#: of Odoo's limits)
-BUDGET_PARAM = "account_bank_sync.cron_time_budget"
+#: the system parameter BUDGET_PARAM (const.py) gives the time budget of a
+#: call in seconds; by default, this share of Odoo's limits
 BUDGET_SHARE = 0.5
 #: without any limit configured
 DEFAULT_BUDGET = 300.0
@@ -43,14 +41,14 @@ _RUN_DEADLINES = {}
 
 
 class BankSyncLink(models.Model):
-    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.link"
 
     @api.model
     def _cron_due_domain(self):
         now = fields.Datetime.now()
         return [
             ("auto_sync", "=", True),
-            ("state", "in", DUE_STATES),
+            ("state", "in", SYNCABLE_STATES),
             "|",
             ("next_sync", "=", False),
             ("next_sync", "<=", now),

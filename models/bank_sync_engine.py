@@ -27,7 +27,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from ..clients import errors
-from .bank_sync_link_state import error_kind
+from .bank_sync_link_state import UNCONNECTED_STATES, error_kind
 
 _logger = logging.getLogger(__name__)
 
@@ -38,14 +38,14 @@ POLL_TIMEOUT_MIN, POLL_TIMEOUT_MAX = 5.0, 120.0
 
 
 class BankSyncLink(models.Model):
-    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.link"
 
     # --- entry points -------------------------------------------------------------
 
     def action_fetch_transactions(self):
         """Button: import the new transactions of this connection now."""
         self.ensure_one()
-        if self.state in ("draft", "disconnected"):
+        if self.state in UNCONNECTED_STATES:
             raise UserError(self.env._("Connect the bank first."))
         with self._bank_sync_locked() as obtained:
             if not obtained:
@@ -218,7 +218,7 @@ class BankSyncLink(models.Model):
 
 
 class BankSyncAccount(models.Model):
-    _inherit = "bank.sync.account"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.account"
 
     def _bank_sync_unexpected_error(self, exc):
         """An exception that is not the provider's, as a problem of the run:
@@ -242,7 +242,7 @@ class BankSyncAccount(models.Model):
 
 
 class AccountJournal(models.Model):
-    _inherit = "account.journal"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "account.journal"
 
     def action_bank_sync_fetch_transactions(self):
         self.ensure_one()

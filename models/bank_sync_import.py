@@ -56,7 +56,7 @@ def _whole_seconds(value):
 
 
 class BankSyncAccount(models.Model):
-    _inherit = "bank.sync.account"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.account"
 
     resume_top_ref = fields.Char(
         copy=False,

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from odoo import api, fields, models
 
-from .bank_sync_provider import _naive
+from .utils import naive
 
 INSTITUTION_STATUSES = [
     ("stable", "Stable"),
@@ -71,7 +71,7 @@ class BankSyncInstitution(models.Model):
         Returns the institutions the provider returned.
         """
         provider.ensure_one()
-        client = provider._get_client()
+        client = provider._build_client()
         now = datetime.now(UTC)
         model = self.sudo().with_context(active_test=False)
         domain = [("provider_id", "=", provider.id)]
@@ -95,7 +95,7 @@ class BankSyncInstitution(models.Model):
                 else "experimental",
                 "maintenance": info.in_maintenance(now),
                 "maintenance_type": info.maintenance_type or False,
-                "maintenance_until": _naive(info.maintenance_to),
+                "maintenance_until": naive(info.maintenance_to),
                 "time_zone": info.time_zone or False,
                 "active": not info.deprecated,
             }

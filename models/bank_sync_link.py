@@ -1,19 +1,8 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
-#: the consent length of a provider that gives no expiry date and no length
-DEFAULT_CONSENT_DAYS = 180
-
-LINK_STATES = [
-    ("draft", "Draft"),
-    ("connected", "Connected"),
-    ("renewal_needed", "Renewal needed"),
-    ("expired", "Expired"),
-    ("error", "Error"),
-    ("disconnected", "Disconnected"),
-]
+from .const import DEFAULT_CONSENT_DAYS, DEFAULT_SYNC_INTERVAL, SYNC_INTERVAL_PARAM
 
 
 class BankSyncLink(models.Model):
@@ -39,9 +28,6 @@ class BankSyncLink(models.Model):
         index=True,
         check_company=True,
     )
-    provider_type = fields.Selection(
-        related="provider_id.provider_type", string="Provider Type"
-    )
     institution_id = fields.Many2one(
         "bank.sync.institution",
         ondelete="restrict",
@@ -56,9 +42,6 @@ class BankSyncLink(models.Model):
         help="Who receives the activities when the connection needs attention.",
     )
     active = fields.Boolean(default=True)
-    state = fields.Selection(
-        LINK_STATES, default="draft", required=True, tracking=True, copy=False
-    )
     connected_until = fields.Datetime(
         compute="_compute_connected_until",
         store=True,
@@ -100,28 +83,12 @@ class BankSyncLink(models.Model):
         value = (
             self.env["ir.config_parameter"]
             .sudo()
-            .get_param("account_bank_sync.sync_interval_hours", "4")
+            .get_param(SYNC_INTERVAL_PARAM, DEFAULT_SYNC_INTERVAL)
         )
         try:
             return max(1, int(value))
         except ValueError:
-            return 4
-
-    def write(self, vals):
-        """Where a connection's tokens go never changes once it is connected
-        (they would be sent to another provider's host): disconnect first."""
-        if "provider_id" in vals and any(
-            link.state not in ("draft", "disconnected")
-            and link.provider_id.id != vals["provider_id"]
-            for link in self
-        ):
-            raise UserError(
-                self.env._(
-                    "The provider of a connection cannot change while it is "
-                    "connected: disconnect it, then connect the bank again."
-                )
-            )
-        return super().write(vals)
+            return DEFAULT_SYNC_INTERVAL
 
     @api.depends("institution_id.name", "provider_id.name")
     def _compute_name(self):
@@ -180,5 +147,5 @@ class BankSyncLink(models.Model):
         return action
 
     @api.ondelete(at_uninstall=False)
-    def _unlink_except_imported_lines(self):
+    def _unlink_except_accounts_with_lines(self):
         self.with_context(active_test=False).online_account_ids._check_no_lines()

@@ -1,4 +1,5 @@
-"""Connection states: how the outcome of a sync (success, or a client error
+"""The connection's state machine: its states and their groups, and how the
+outcome of a sync (success, or a client error
 class) becomes a state of ``bank.sync.link``, its ``last_error_*`` fields and
 ``error_since``, ONE chatter message and ONE activity (``_set_state``).
 
@@ -8,6 +9,7 @@ The import itself (pages, dedupe, cursor, balances) is ``bank_sync_engine.py``.
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..clients import errors
 
@@ -18,7 +20,7 @@ TRANSIENT_RETRY = timedelta(hours=1)
 #: retry delay of refused credentials (they may be fixed in the meantime)
 AUTH_RETRY = timedelta(hours=24)
 
-#: error class → handler ``_on_sync_error_<kind>``; the first match wins
+#: error class → kind (its handler: ``_apply_sync_outcome``); the first match wins
 ERROR_KINDS = (
     (errors.AuthenticationError, "authentication"),
     (errors.ConsentExpired, "consent_expired"),
@@ -30,10 +32,25 @@ ERROR_KINDS = (
 )
 #: when several accounts fail differently, the most severe kind decides
 SEVERITY = ("authentication", "consent_expired", "failure", "transient", "maintenance")
-#: states that need someone: one chatter message and one activity on entry
+LINK_STATES = [
+    ("draft", "Draft"),
+    ("connected", "Connected"),
+    ("renewal_needed", "Renewal needed"),
+    ("expired", "Expired"),
+    ("error", "Error"),
+    ("disconnected", "Disconnected"),
+]
+#: states that need someone: one chatter message and one activity on entry,
+#: and a badge on the journal's dashboard card
 PROBLEM_STATES = ("renewal_needed", "expired", "error")
 #: a link reaching ``connected`` from these states was (re-)authorised
 AUTHORIZING_STATES = ("draft", "disconnected", "expired")
+#: states in which a connection is synchronized (by the scheduler, on open)
+#: and its consent watched (an ``error`` one is retried on its ``next_sync``)
+SYNCABLE_STATES = ("connected", "renewal_needed", "error")
+#: states with no live grant at the provider: nothing to renew, and the
+#: provider may still change
+UNCONNECTED_STATES = ("draft", "disconnected")
 
 
 def error_kind(error):
@@ -41,7 +58,27 @@ def error_kind(error):
 
 
 class BankSyncLink(models.Model):
-    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.link"
+
+    state = fields.Selection(
+        LINK_STATES, default="draft", required=True, tracking=True, copy=False
+    )
+
+    def write(self, vals):
+        """Where a connection's tokens go never changes once it is connected
+        (they would be sent to another provider's host): disconnect first."""
+        if "provider_id" in vals and any(
+            link.state not in UNCONNECTED_STATES
+            and link.provider_id.id != vals["provider_id"]
+            for link in self
+        ):
+            raise UserError(
+                self.env._(
+                    "The provider of a connection cannot change while it is "
+                    "connected: disconnect it, then connect the bank again."
+                )
+            )
+        return super().write(vals)
 
     # --- outcome of a run ---------------------------------------------------------
 
@@ -54,7 +91,14 @@ class BankSyncLink(models.Model):
             self._set_state("renewal_needed", message=self._missing_message(missing))
         if problems:
             worst = min(problems, key=lambda e: SEVERITY.index(error_kind(e)))
-            getattr(self, f"_on_sync_error_{error_kind(worst)}")(worst)
+            handlers = {
+                "authentication": self._on_sync_error_authentication,
+                "consent_expired": self._on_sync_error_consent_expired,
+                "maintenance": self._on_sync_error_maintenance,
+                "transient": self._on_sync_error_transient,
+                "failure": self._on_sync_error_failure,
+            }
+            handlers[error_kind(worst)](worst)
             return
         interval = timedelta(hours=max(1, self.sync_interval_hours or 0))
         self.write({"next_sync": now + interval, **self._no_error_values()})
@@ -141,9 +185,9 @@ class BankSyncLink(models.Model):
         }
 
     def _provider_label(self):
-        selection = self.provider_id._fields["provider_type"]
+        selection = self.provider_id._fields["code"]
         labels = dict(selection._description_selection(self.env))
-        return labels.get(self.provider_id.provider_type) or self.provider_id.name
+        return labels.get(self.provider_id.code) or self.provider_id.name
 
     def _missing_message(self, accounts):
         return self.env._(

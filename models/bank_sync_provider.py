@@ -1,37 +1,42 @@
-from datetime import UTC
+import ipaddress
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..clients import errors
-from ..clients.ponto import PontoClient
+from .const import DEFAULT_POLL_INTERVAL, OAUTH_RETURN_PATH, POLL_INTERVAL_PARAM
 
-#: default API base URL per Ponto profile (the same for sandbox and live: the
-#: credentials tell the environments apart)
-PONTO_BASE_URLS = {
-    "ponto_api": "https://api.myponto.com",
-    "ponto_connect": "https://api.ibanity.com/ponto-connect",
-}
-PONTO_AUTHORIZATION_URLS = {
-    "sandbox": "https://sandbox-authorization.myponto.com/oauth2/auth",
-    "live": "https://authorization.myponto.com/oauth2/auth",
-}
-#: path of the Ponto Connect authorization return (controllers/main.py)
-OAUTH_RETURN_PATH = "/bank_sync/oauth/return"
+#: the hosts plain http may reach (a simulator on this machine)
+LOOPBACK_NAMES = ("localhost",)
 
 
-def _aware(value):
-    """A naive UTC datetime of the ORM as the aware datetime the client wants."""
-    return value.replace(tzinfo=UTC) if value else None
-
-
-def _naive(value):
-    """An aware datetime of the client as the ORM's naive UTC datetime."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value else False
+def is_loopback(host):
+    if not host:
+        return False
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class BankSyncProvider(models.Model):
+    """A provider account (credentials, endpoints) of one company.
+
+    The seam, as Odoo's ``payment.provider`` does it: ``code`` says which
+    provider it is; each provider's file (``bank_sync_provider_<code>.py``)
+    adds its value to ``code``, its own fields, and overrides the hooks below,
+    each guarded by its code (``if self.code != "…": return super()…``):
+
+    - :meth:`_get_default_urls` (and :meth:`_get_default_url_depends`);
+    - :meth:`_get_client_class` and :meth:`_get_client_kwargs`;
+    - :meth:`_get_no_account_message`.
+
+    Everything else (Connect, Renew, the engine) talks to the provider-neutral
+    client of ``clients/base.py``."""
+
     _name = "bank.sync.provider"
     _description = "Bank Synchronization Provider"
     _order = "sequence, name, id"
@@ -46,20 +51,17 @@ class BankSyncProvider(models.Model):
         index=True,
     )
     active = fields.Boolean(default=True)
-    provider_type = fields.Selection(
-        [("ponto", "Ponto")], string="Provider", required=True, default="ponto"
-    )
-    ponto_profile = fields.Selection(
-        [
-            ("ponto_api", "Ponto API (custom integration)"),
-            ("ponto_connect", "Ponto Connect (partner application)"),
-        ],
-        default="ponto_api",
+    code = fields.Selection(
+        [("none", "No Provider Set")],
+        string="Provider",
+        required=True,
+        default="none",
+        help="The aggregation service this provider account belongs to.",
     )
     # Where the credentials go (environment, URLs, CA, client certificate):
     # Settings administrators only, see _check_endpoints.
     environment = fields.Selection(
-        [("sandbox", "Sandbox"), ("live", "Live"), ("simulator", "Simulator")],
+        [("sandbox", "Sandbox"), ("live", "Live")],
         required=True,
         default="sandbox",
         groups="base.group_system",
@@ -79,12 +81,12 @@ class BankSyncProvider(models.Model):
         readonly=False,
         precompute=True,
         groups="base.group_system",
-        help="Where the user authorises a Ponto Connect application.",
+        help="Where the user authorises the connection at the provider.",
     )
     ca_bundle = fields.Text(
         string="CA Certificate",
         groups="base.group_system",
-        help="PEM of the certificate authority to trust (the simulator's); "
+        help="PEM of the certificate authority to trust (a simulator's); "
         "empty to trust the system's authorities.",
     )
     client_id = fields.Char(string="Client ID")
@@ -97,13 +99,6 @@ class BankSyncProvider(models.Model):
     client_key_password = fields.Char(
         string="Private Key Password", groups="base.group_system", copy=False
     )
-    signature_key = fields.Text(
-        string="Request Signature Key", groups="base.group_system", copy=False
-    )
-    signature_key_id = fields.Char(string="Request Signature Key ID")
-    application_id = fields.Char(
-        string="Application ID", help="The audience of the provider's webhooks."
-    )
     consent_days = fields.Integer(
         string="Consent Duration (days)",
         default=180,
@@ -115,32 +110,86 @@ class BankSyncProvider(models.Model):
     )
     institution_count = fields.Integer(compute="_compute_institution_count")
 
-    def _assign_default_url(self, field_name):
-        """``field_name`` from ``_default_<field_name>_<provider type>()``; a
-        simulator keeps the URL it was given."""
-        for provider in self:
-            if provider.environment == "simulator" and provider[field_name]:
-                continue
-            getter = getattr(
-                provider, f"_default_{field_name}_{provider.provider_type}"
-            )
-            provider[field_name] = getter()
+    # --- hooks of the providers ---------------------------------------------------
 
-    @api.depends("provider_type", "ponto_profile", "environment")
+    def _get_default_urls(self):
+        """The official ``api_base_url`` and ``authorization_url`` of this
+        provider in its environment (a dict; a missing key means none)."""
+        self.ensure_one()
+        return {}
+
+    @api.model
+    def _get_default_url_depends(self):
+        """The fields :meth:`_get_default_urls` reads."""
+        return ["code", "environment"]
+
+    def _get_client_class(self):
+        """The :class:`~..clients.base.BankClient` class of this provider."""
+        self.ensure_one()
+        raise UserError(
+            self.env._("The provider %s has no client: choose its Provider.", self.name)
+        )
+
+    def _get_client_kwargs(self, link=None):
+        """The keyword arguments of the client (secrets included: built in
+        sudo, handed to the client, never returned to a caller)."""
+        self.ensure_one()
+        provider = self.sudo()
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            poll = float(params.get_param(POLL_INTERVAL_PARAM, DEFAULT_POLL_INTERVAL))
+        except ValueError:
+            poll = DEFAULT_POLL_INTERVAL
+        kwargs = {
+            "base_url": provider.api_base_url,
+            "client_id": provider.client_id or "",
+            "client_secret": provider.client_secret or "",
+            "verify": provider.ca_bundle or True,
+            "client_cert": provider.client_certificate or None,
+            "client_key": provider.client_private_key or None,
+            "client_cert_password": provider.client_key_password or None,
+            "timeout": (10, 60),  # (connect, read) seconds
+            "retries": 3,
+            "backoff_factor": 0.5,
+            "max_retry_after": 60,
+            "sync_poll_interval": max(0.05, poll),
+            "sync_poll_timeout": 120.0,
+        }
+        if link and link.sudo().institution_id.time_zone:
+            kwargs["time_zone"] = link.sudo().institution_id.time_zone
+        return kwargs
+
+    def _get_no_account_message(self, link):
+        """What to tell the user when the provider lists no account of
+        ``link``'s bank (where to authorise them at the provider)."""
+        self.ensure_one()
+        return self.env._(
+            "%(provider)s has no account of %(bank)s authorised for this "
+            "connection: authorise the accounts at %(provider)s, then click Fetch "
+            "Accounts again.",
+            provider=self.name,
+            bank=link.institution_id.name,
+        )
+
+    # --- endpoints ----------------------------------------------------------------
+
+    def _assign_default_url(self, field_name):
+        for provider in self:
+            provider[field_name] = provider._get_default_urls().get(field_name, False)
+
+    @api.depends(lambda self: self._get_default_url_depends())
     def _compute_api_base_url(self):
         self._assign_default_url("api_base_url")
 
-    def _default_api_base_url_ponto(self):
-        return PONTO_BASE_URLS.get(self.ponto_profile or "ponto_api")
-
-    @api.depends("provider_type", "ponto_profile", "environment")
+    @api.depends(lambda self: self._get_default_url_depends())
     def _compute_authorization_url(self):
         self._assign_default_url("authorization_url")
 
-    def _default_authorization_url_ponto(self):
-        if self.ponto_profile != "ponto_connect":
-            return False
-        return PONTO_AUTHORIZATION_URLS.get(self.environment, False)
+    @api.model
+    def _redirect_uri(self, path=OAUTH_RETURN_PATH):
+        """The absolute URL of one of our return routes."""
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return f"{(base_url or '').rstrip('/')}{path}"
 
     @api.constrains(
         "environment",
@@ -150,40 +199,37 @@ class BankSyncProvider(models.Model):
         "client_certificate",
     )
     def _check_endpoints(self):
-        """https outside the simulator; and a provider created by anybody but a
-        Settings administrator stays on its official endpoints (``create()``
-        checks no field rights, ``write()`` does)."""
+        """https (plain http reaches a loopback host only: a simulator); and a
+        provider created by anybody but a Settings administrator stays on its
+        official endpoints (``create()`` checks no field rights, ``write()``
+        does)."""
         system = self.env.is_system()
         for provider in self.sudo():
             for name in ("api_base_url", "authorization_url"):
                 url = provider[name]
                 parts = urlsplit(url or "")
-                if (
-                    url
-                    and provider.environment != "simulator"
-                    and not (parts.scheme == "https" and parts.hostname)
+                if url and not (
+                    (parts.scheme == "https" and parts.hostname)
+                    or (parts.scheme == "http" and is_loopback(parts.hostname))
                 ):
                     raise ValidationError(
                         self.env._(
                             "The %(field)s of the provider %(provider)s must start "
-                            "with https:// (plain http is for the Simulator "
-                            "environment only).",
+                            "with https:// (plain http reaches this machine only, "
+                            "for a simulator).",
                             field=provider._fields[name]._description_string(self.env),
                             provider=provider.name,
                         )
                     )
             if system:
                 continue
-            defaults = {
-                name: getattr(provider, f"_default_{name}_{provider.provider_type}")()
-                for name in ("api_base_url", "authorization_url")
-            }
+            defaults = provider._get_default_urls()
             if (
-                provider.environment == "simulator"
-                or provider.ca_bundle
+                provider.ca_bundle
                 or provider.client_certificate
                 or any(
-                    (provider[n] or False) != (v or False) for n, v in defaults.items()
+                    (provider[name] or False) != (defaults.get(name) or False)
+                    for name in ("api_base_url", "authorization_url")
                 )
             ):
                 raise ValidationError(
@@ -204,62 +250,24 @@ class BankSyncProvider(models.Model):
         for provider in self:
             provider.institution_count = counts.get(provider.id, 0)
 
-    # --- clients ----------------------------------------------------------------
+    # --- the client ---------------------------------------------------------------
 
-    def _get_client(self, link=None, **options):
+    def _build_client(self, link=None, **options):
         """The provider-neutral :class:`~..clients.base.BankClient` of this
-        provider, for ``link`` when given (its tokens, its institution's time
-        zone). ``options`` override the client's keyword arguments (for instance
-        ``customer_ip_address``)."""
+        provider, for ``link`` when given (its institution's time zone; its
+        tokens come from ``link._get_client()``). ``options`` override the
+        client's keyword arguments (for instance ``customer_ip_address``)."""
         self.ensure_one()
-        builder = getattr(self, f"_get_client_{self.provider_type}", None)
-        if builder is None:
-            raise UserError(
-                self.env._(
-                    "The provider type %(type)s is not supported.",
-                    type=self.provider_type,
-                )
-            )
-        return builder(link, **options)
-
-    def _get_client_ponto(self, link=None, **options):
-        self.ensure_one()
-        provider = self.sudo()  # secrets: read here, never returned
-        if not provider.api_base_url:
+        if link:
+            link.ensure_one()
+        if not self.sudo().api_base_url:
             raise UserError(
                 self.env._("Set the API base URL of the provider %s.", self.name)
             )
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
-        kwargs = {
-            "base_url": provider.api_base_url,
-            "client_id": provider.client_id or "",
-            "client_secret": provider.client_secret or "",
-            "profile": provider.ponto_profile or PontoClient.API,
-            "verify": provider.ca_bundle or True,
-            "client_cert": provider.client_certificate or None,
-            "client_key": provider.client_private_key or None,
-            "client_cert_password": provider.client_key_password or None,
-            "signature_key": provider.signature_key or None,
-            "signature_key_id": provider.signature_key_id or None,
-            "authorization_url": provider.authorization_url or None,
-            "redirect_uri": f"{(base_url or '').rstrip('/')}{OAUTH_RETURN_PATH}",
-            "application_id": provider.application_id or None,
-            "timeout": (10, 60),  # (connect, read) seconds
-            "retries": 3,
-            "backoff_factor": 0.5,
-            "max_retry_after": 60,
-            # the simulator finishes a synchronization within a few polls
-            "sync_poll_interval": 0.2 if provider.environment == "simulator" else 2.0,
-            "sync_poll_timeout": 120.0,
-        }
-        if link:
-            # its tokens and their callback come from link._get_client()
-            link.ensure_one()
-            if link.sudo().institution_id.time_zone:
-                kwargs["time_zone"] = link.sudo().institution_id.time_zone
-        kwargs.update(options)
+        client_class = self._get_client_class()
+        kwargs = {**self._get_client_kwargs(link), **options}
         try:
-            return PontoClient(**kwargs)
+            return client_class(**kwargs)
         except (ValueError, OSError) as exc:  # unreadable key or certificate (ssl)
             raise UserError(
                 self.env._(

@@ -52,7 +52,7 @@ class BankSyncToken(models.Model):
 
 
 class BankSyncLink(models.Model):
-    _inherit = "bank.sync.link"  # pylint: disable=consider-merging-classes-inherited
+    _inherit = "bank.sync.link"
 
     access_token = fields.Char(
         compute="_compute_tokens",
@@ -131,7 +131,7 @@ class BankSyncLink(models.Model):
             )
         options.setdefault("tokens", self._bank_sync_token_set())
         options.setdefault("on_tokens", self.sudo()._bank_sync_store_tokens)
-        return self.provider_id._get_client(self, **options)
+        return self.provider_id._build_client(self, **options)
 
     # --- tokens (system fields: read and written here only) ---------------------
 

@@ -3,14 +3,13 @@ default synchronization interval (system parameters, all providers)."""
 
 from odoo import api, fields, models
 
-from .bank_sync_consent import (
+from .bank_sync_consent import parse_reminder_days
+from .const import (
     DEFAULT_REMINDER_DAYS,
+    DEFAULT_SYNC_INTERVAL,
     REMINDER_DAYS_PARAM,
-    parse_reminder_days,
+    SYNC_INTERVAL_PARAM,
 )
-
-SYNC_INTERVAL_PARAM = "account_bank_sync.sync_interval_hours"
-DEFAULT_SYNC_INTERVAL = 4
 
 
 class ResConfigSettings(models.TransientModel):

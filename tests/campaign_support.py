@@ -129,7 +129,7 @@ class CampaignMixin:
     def user_authorizes(self, link):
         """Connect (Ponto Connect): the authorization page, then Odoo's return."""
         sessions = self.env["bank.sync.auth.session"].with_user(self.admin)
-        self.follow(sessions._start(link))
+        self.follow(sessions._start_authorization(link))
 
     def user_renews(self, link):
         """Renew: the provider's page(s), Odoo's return, until connected."""

@@ -33,9 +33,8 @@ def ponto_api_values(sim, ca, company, **values):
     provider configured on the simulator ``sim`` (``ca``: its CA, PEM text)."""
     return {
         "name": "Ponto (simulator)",
-        "provider_type": "ponto",
+        "code": "ponto",
         "ponto_profile": "ponto_api",
-        "environment": "simulator",
         "api_base_url": sim.api_url,
         "ca_bundle": ca,
         "client_id": sim.CUSTOM_CLIENT_ID,
@@ -49,9 +48,8 @@ def ponto_connect_values(sim, ca, company, **values):
     """The same for a Ponto Connect provider (authorization code flow)."""
     return {
         "name": "Ponto Connect (simulator)",
-        "provider_type": "ponto",
+        "code": "ponto",
         "ponto_profile": "ponto_connect",
-        "environment": "simulator",
         "api_base_url": sim.connect_url,
         "authorization_url": sim.authorization_url,
         "ca_bundle": ca,
@@ -85,6 +83,10 @@ def start_simulator(case, **knobs):
     """Start a Ponto simulator for a test (stopped at its end); returns it and
     the PEM text of its CA."""
     sim = PontoSimulator(port=0, seed=1, **knobs).start()
+    # the simulator finishes a synchronization within a few polls
+    case.env["ir.config_parameter"].sudo().set_param(
+        "account_bank_sync.sync_poll_interval", "0.2"
+    )
     case.addCleanup(sim.stop)
     case.addCleanup(_harvest_secrets, sim)
     with open(sim.ca_file) as handle:

@@ -57,7 +57,7 @@ class TestDisconnect(BankSyncCase):
         self.assertNotIn(self.sim.ACCOUNT_CHECKING_ID, integration.account_ids)
         self.assertNotIn(self.sim.ACCOUNT_SAVINGS_ID, integration.account_ids)
         self.assertEqual(self.sim.count("DELETE", "*/accounts/*", 200), 2)
-        listed = {acc.id for acc in self.provider._get_client().list_accounts()}
+        listed = {acc.id for acc in self.provider._build_client().list_accounts()}
         self.assertNotIn(self.sim.ACCOUNT_CHECKING_ID, listed)
         message = link.message_ids - messages
         self.assertEqual(len(message), 1, "no tracking message besides")
@@ -111,7 +111,7 @@ class TestDisconnectConnect(BankSyncCase):
         session = self.env["bank.sync.auth.session"]._consume(params["state"])
         self.assertTrue(session)
         link = session.link_id
-        session._complete(params["code"])
+        session._complete(params)
         self.assertEqual(link.state, "connected")
         return self.env["bank.sync.account.wizard"]._create_for_link(link)
 

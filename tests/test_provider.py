@@ -17,7 +17,7 @@ class TestProviderClient(BankSyncCase):
     """``_get_client()`` builds a real client that talks HTTPS to the simulator."""
 
     def test_client_lists_accounts_over_https(self):
-        client = self.provider._get_client()
+        client = self.provider._build_client()
         accounts = client.list_accounts()
         self.assertEqual(
             {account.id for account in accounts}, set(self.sim.ACCOUNT_IDS.values())
@@ -30,7 +30,7 @@ class TestProviderClient(BankSyncCase):
         """Without the simulator's CA, the system CAs do not trust it."""
         self.provider.ca_bundle = False
         with self.assertRaises(errors.BankSyncError) as caught:
-            self.provider._get_client().list_accounts()
+            self.provider._build_client().list_accounts()
         self.assertIn("TLS", str(caught.exception))
         self.assertNotIn(self.sim.CUSTOM_CLIENT_SECRET, str(caught.exception))
 
@@ -83,7 +83,7 @@ class TestProviderClient(BankSyncCase):
 
     def test_default_urls_follow_the_profile(self):
         provider = self.env["bank.sync.provider"].create(
-            {"name": "Ponto Connect", "ponto_profile": "ponto_connect"}
+            {"name": "Ponto Connect", "code": "ponto", "ponto_profile": "ponto_connect"}
         )
         self.assertEqual(provider.environment, "sandbox")
         self.assertEqual(provider.api_base_url, "https://api.ibanity.com/ponto-connect")

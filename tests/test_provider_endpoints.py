@@ -16,7 +16,7 @@ ENDPOINT_FIELDS = (
     "client_certificate",
 )
 EVIL = {
-    "environment": "sandbox",  # the providers of the tests are on the simulator
+    "environment": "live",  # the providers of the tests are in sandbox
     "api_base_url": "https://attacker.example",
     "authorization_url": "https://attacker.example/oauth2/auth",
     "ca_bundle": "-----BEGIN CERTIFICATE-----\nattacker\n-----END CERTIFICATE-----",
@@ -50,18 +50,20 @@ class TestProviderEndpoints(BankSyncCase):
             with self.subTest(field=name), self.assertRaises(AccessError):
                 provider.write({name: value})
         with self.assertRaises(AccessError):
-            provider.write({"environment": "simulator", "api_base_url": "http://x"})
+            provider.write({"environment": "live", "api_base_url": "http://x"})
         self.assertEqual(self.endpoints(self.connect_provider), before)
         # what the manager may still change
         provider.write({"name": "Ponto Connect (renamed)", "consent_days": 90})
         # the secrets still go to the simulator, nowhere else
-        self.assertTrue(self.connect_provider._get_client().authorization_request())
-        self.provider.with_user(self.manager)._get_client().list_accounts()
+        self.assertTrue(self.connect_provider._build_client().authorization_request())
+        self.provider.with_user(self.manager)._build_client().list_accounts()
         self.assertEqual(self.sim.count("GET", "/accounts", status=200), 1)
 
     def test_manager_creates_a_provider_on_the_official_endpoints_only(self):
         Provider = self.env["bank.sync.provider"].with_user(self.manager)
-        provider = Provider.create({"name": "Ponto", "client_id": "my-client"})
+        provider = Provider.create(
+            {"name": "Ponto", "code": "ponto", "client_id": "my-client"}
+        )
         self.assertEqual(
             {k: v for k, v in self.endpoints(provider).items() if k != "id"},
             {
@@ -72,7 +74,9 @@ class TestProviderEndpoints(BankSyncCase):
                 "client_certificate": False,
             },
         )
-        connect = Provider.create({"name": "Connect", "ponto_profile": "ponto_connect"})
+        connect = Provider.create(
+            {"name": "Connect", "code": "ponto", "ponto_profile": "ponto_connect"}
+        )
         self.assertEqual(
             connect.sudo().authorization_url,
             "https://sandbox-authorization.myponto.com/oauth2/auth",
@@ -83,18 +87,18 @@ class TestProviderEndpoints(BankSyncCase):
                 continue  # sandbox: the default
             with self.subTest(field=name):
                 with self.assertRaises(ValidationError) as caught:
-                    Provider.create({"name": "Elsewhere", name: value})
+                    Provider.create({"name": "Elsewhere", "code": "ponto", name: value})
                 self.assertIn("Only Settings administrators", str(caught.exception))
         for values in (
-            {"environment": "simulator"},
-            {"environment": "simulator", "api_base_url": "http://attacker.example"},
+            {"api_base_url": "http://127.0.0.1:8443"},
+            {"api_base_url": "http://attacker.example"},
             {
                 "ponto_profile": "ponto_connect",
                 "authorization_url": "https://x.example",
             },
         ):
             with self.subTest(values=values), self.assertRaises(ValidationError):
-                Provider.create({"name": "Elsewhere", **values})
+                Provider.create({"name": "Elsewhere", "code": "ponto", **values})
         self.assertEqual(Provider.search([("name", "=", "Elsewhere")]), Provider)
 
     def test_manager_form_opens_and_creates_without_the_endpoints(self):
@@ -116,6 +120,7 @@ class TestProviderEndpoints(BankSyncCase):
         self.assertTrue(Provider.web_search_read([], {"name": {}})["records"])
         with Form(Provider) as form:
             form.name = "Ponto from the form"
+            form.code = "ponto"
         provider = form.save()
         self.assertEqual(provider.sudo().api_base_url, "https://api.myponto.com")
         # an administrator sees and sets them
@@ -137,7 +142,7 @@ class TestProviderEndpoints(BankSyncCase):
         self.assertEqual(
             provider.read(["api_base_url"])[0]["api_base_url"], self.sim.api_url
         )
-        self.assertEqual(len(provider._get_client().list_accounts()), 4)
+        self.assertEqual(len(provider._build_client().list_accounts()), 4)
 
     def test_https_only_outside_the_simulator(self):
         provider = self.connect_provider.with_user(self.admin)
@@ -146,17 +151,20 @@ class TestProviderEndpoints(BankSyncCase):
             {"environment": "live", "authorization_url": "http://auth.example/oauth"},
             {"environment": "live", "api_base_url": "ftp://api.myponto.com"},
             {"environment": "live", "api_base_url": "https://"},
+            {
+                "environment": "live",
+                "api_base_url": "http://127.0.0.1.attacker.example",
+            },
         ):
             with self.subTest(values=values):
                 with self.assertRaises(ValidationError) as caught:
                     provider.write(values)
                 self.assertIn("must start with https://", str(caught.exception))
                 self.assertIn("Ponto Connect (simulator)", str(caught.exception))
-        # the simulator on loopback may be plain http
-        provider.write(
-            {"environment": "simulator", "api_base_url": "http://127.0.0.1:1"}
-        )
-        # leaving the simulator brings the official (https) URLs back
+        # a simulator on loopback may be plain http
+        provider.write({"api_base_url": "http://127.0.0.1:1"})
+        provider.write({"api_base_url": "http://[::1]:1"})
+        # another environment brings the official (https) URLs back
         provider.write({"environment": "live"})
         self.assertEqual(provider.api_base_url, "https://api.ibanity.com/ponto-connect")
         with self.assertRaises(ValidationError):

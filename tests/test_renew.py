@@ -157,7 +157,7 @@ class TestRenewPonto(RenewCase):
             .search([("link_id", "=", self.link.id)], limit=1)
         )
         self.assertEqual(session.purpose, "reauthorize")
-        self.assertEqual(session.account_ref, self.savings_ref)
+        self.assertEqual(session.account_refs, self.savings_ref)
         self.assertEqual(session.user_id, self.admin)
         self.assertIn(f"state={session.state}", session.redirect_uri)
         response = self.back_to_odoo(self.approve_at_provider(url))
@@ -344,7 +344,11 @@ class TestRenewPontoConnect(RenewCase):
         )
         link = self.make_link(provider, [self.sim.ACCOUNT_SAVINGS_ID])
         # authorised once (the connect flow), tokens stored
-        url = self.env["bank.sync.auth.session"].with_user(self.admin)._start(link)
+        url = (
+            self.env["bank.sync.auth.session"]
+            .with_user(self.admin)
+            ._start_authorization(link)
+        )
         response = self.back_to_odoo(
             self.sim.complete_authorization(url), path=OAUTH_RETURN_PATH
         )

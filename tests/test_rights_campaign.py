@@ -69,7 +69,7 @@ class TestRightsCampaign(BankSyncCase):
 
     def authorize(self):
         """Tokens the simulator issues for an authorization (Ponto Connect)."""
-        client = self.connect_provider._get_client()
+        client = self.connect_provider._build_client()
         request = client.authorization_request()
         redirect = self.sim.complete_authorization(request.url)
         code = parse_qs(urlsplit(redirect).query)["code"][0]
@@ -183,7 +183,7 @@ class TestRightsCampaign(BankSyncCase):
                 self.env[model].sudo().create(
                     {
                         "state": "r4-state",
-                        "code_verifier": "r4-verifier" * 5,
+                        "verifier": "r4-verifier" * 5,
                         "user_id": self.manager.id,
                         "link_id": self.link.id,
                         "expires_at": "2999-01-01 00:00:00",

@@ -31,7 +31,7 @@ class TestCompanyIsolation(BankSyncCase):
             .create(
                 {
                     "state": "company-a-state",
-                    "code_verifier": "v" * 43,
+                    "verifier": "v" * 43,
                     "user_id": self.env.ref("base.user_admin").id,
                     "link_id": self.link.id,
                     "expires_at": "2999-01-01 00:00:00",

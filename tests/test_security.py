@@ -118,7 +118,7 @@ class TestSecrets(BankSyncCase):
 
     def test_unreadable_key_is_a_clear_error(self):
         with self.assertRaises(UserError) as caught:
-            self.provider_keys.with_user(self.accountant)._get_client()
+            self.provider_keys.with_user(self.accountant)._build_client()
         message = str(caught.exception)
         self.assertIn("Ponto with keys", message)
         for secret in ("keys-secret", "key-password", "xx", "yy"):
@@ -195,7 +195,7 @@ class TestMultiCompany(BankSyncCase):
         self.provider_b = self.env["bank.sync.provider"].create(
             {
                 "name": "Ponto B",
-                "environment": "simulator",
+                "code": "ponto",
                 "api_base_url": self.sim.api_url,
                 "ca_bundle": self.sim_ca,
                 "client_id": self.sim.CUSTOM_CLIENT_ID,

@@ -45,12 +45,12 @@ class TestTokens(BankSyncCase):
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             link = env["bank.sync.link"].browse(link_id)
-            url = env["bank.sync.auth.session"]._start(link)
+            url = env["bank.sync.auth.session"]._start_authorization(link)
         query = dict(parse_qsl(urlsplit(self.sim.complete_authorization(url)).query))
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             session = env["bank.sync.auth.session"]._consume(query["state"])
-            session._complete(query["code"])
+            session._complete(query)
         return self.stored(link_id)
 
     def stored(self, link_id):

@@ -38,13 +38,14 @@ def setup(env, data):
     params = env["ir.config_parameter"].sudo()
     params.set_param("web.base.url", data["server_url"])
     params.set_param("web.base.url.freeze", "True")
+    # the simulator finishes a synchronization within a few polls
+    params.set_param("account_bank_sync.sync_poll_interval", "0.2")
     for key, value in (data.get("params") or {}).items():
         params.set_param(key, value)
     company = env.company
     company.country_id = env.ref("base.be")
     common = {
-        "provider_type": "ponto",
-        "environment": "simulator",
+        "code": "ponto",
         "ca_bundle": ca,
         "company_id": company.id,
     }

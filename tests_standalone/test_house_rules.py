@@ -1,10 +1,20 @@
 """Rules of the house that a reader relies on, checked on the source itself:
-one method of a model is defined in one file only (no file silently
-overriding another one's method), and no addon file is too long to read in
-one sitting."""
+
+- a method name of the addon is defined in one file only (no file silently
+  overriding another one's method). The one exception is the provider seam:
+  a provider's files (``*_<code>.py``, the ones adding ``<code>`` to the
+  provider ``code`` selection) override the hooks the core defines, and each
+  override is guarded by its code (``if self.code != "<code>": return
+  super()...``) or, for an ``@api.model`` hook, extends ``super()``'s answer;
+- the ORM's own methods (``write``, ``_compute_display_name``...) may be
+  overridden once per model;
+- no addon file is too long to read in one sitting; no import circle between
+  the addon's modules.
+"""
 
 import ast
 import pathlib
+import re
 from collections import defaultdict
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -30,27 +40,129 @@ def _model_of(cls):
     return None
 
 
-def _definitions():
-    """``{(model, method): {file, ...}}`` over the addon's Python files."""
-    found = defaultdict(set)
+#: methods of Odoo's ORM an addon overrides per model
+ORM_METHODS = frozenset(
+    {"create", "write", "unlink", "copy", "default_get", "init"}
+    | {"_compute_display_name", "get_views", "fields_get"}
+)
+SELECTION_ADD = re.compile(r"selection_add=\[\(\"(\w+)\"")
+
+
+def _addon_files():
     for folder in ADDON_DIRS:
-        for path in sorted((ROOT / folder).glob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-                model = _model_of(cls) or f"{path.name}:{cls.name}"
-                for node in cls.body:
-                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                        found[model, node.name].add(str(path.relative_to(ROOT)))
+        yield from sorted((ROOT / folder).glob("*.py"))
+
+
+def _provider_code(path):
+    """The provider code whose file ``path`` is, or None (core file)."""
+    text = path.read_text(encoding="utf-8")
+    for code in SELECTION_ADD.findall(text):
+        if path.stem.endswith(f"_{code}"):
+            return code
+    return None
+
+
+def _definitions():
+    """``{(model, method): {file: FunctionDef}}`` over the addon's files."""
+    found = defaultdict(dict)
+    for path in _addon_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            model = _model_of(cls) or f"{path.name}:{cls.name}"
+            for node in cls.body:
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    found[model, node.name][path] = node
     return found
 
 
-def test_a_method_of_a_model_is_defined_in_one_file():
-    twice = {
-        f"{model}.{method}": sorted(files)
-        for (model, method), files in _definitions().items()
-        if len(files) > 1
-    }
+def _guarded(node, code):
+    """An override of the seam: first statement ``if self.code != "<code>":
+    return super()...``, or an ``@api.model`` hook extending ``super()``."""
+    first = node.body[1] if ast.get_docstring(node) else node.body[0]
+    source = ast.unparse(first)
+    if isinstance(first, ast.If) and f".code != '{code}'" in ast.unparse(first.test):
+        return "super()" in source
+    model_hook = any("api.model" in ast.unparse(d) for d in node.decorator_list)
+    return model_hook and "super()" in ast.unparse(node)
+
+
+def test_a_method_is_defined_in_one_file():
+    twice, unguarded = {}, []
+    for (model, method), where in _definitions().items():
+        core = [path for path in where if not _provider_code(path)]
+        if len(core) > 1:
+            twice[f"{model}.{method}"] = sorted(str(p.relative_to(ROOT)) for p in core)
+        for path, node in where.items():
+            code = _provider_code(path)
+            if code and len(where) > 1 and not _guarded(node, code):
+                unguarded.append(f"{path.relative_to(ROOT)}: {method}")
     assert not twice, f"defined in several files: {twice}"
+    assert not unguarded, f"provider overrides without their code guard: {unguarded}"
+
+
+def test_a_method_name_belongs_to_one_model():
+    models = defaultdict(set)
+    for model, method in _definitions():
+        if method not in ORM_METHODS:
+            models[method].add(model)
+    shared = {name: sorted(found) for name, found in models.items() if len(found) > 1}
+    assert not shared, f"one method name on several models: {shared}"
+
+
+def test_the_seam_is_seen():
+    found = _definitions()
+    hooks = found["bank.sync.provider", "_get_client_class"]
+    assert {_provider_code(path) for path in hooks} == {None, "ponto"}
+
+
+def test_no_import_circle():
+    """Between the addon's own Python modules (relative imports)."""
+    graph = {}
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0].startswith(".") or rel.parts[0] in ("tests_standalone",):
+            continue
+        package = rel.parent
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package
+                for _ in range(node.level - 1):
+                    base = base.parent
+                module = (
+                    base.joinpath(*(node.module or "").split("."))
+                    if node.module
+                    else base
+                )
+                for alias in node.names if not node.module else [None]:
+                    target = module / alias.name if alias else module
+                    for candidate in (
+                        target.with_suffix(".py"),
+                        target / "__init__.py",
+                    ):
+                        if (ROOT / candidate).exists():
+                            targets.add(candidate)
+        graph[rel] = targets
+    state = {}
+
+    def visit(node, trail):
+        if state.get(node) == "done":
+            return None
+        if state.get(node) == "open":
+            return [*trail[trail.index(node) :], node]
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if target.name == "__init__.py" and target.parent in node.parents:
+                continue  # a package's own __init__ imports its modules
+            circle = visit(target, [*trail, node])
+            if circle:
+                return circle
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        circle = visit(node, [])
+        assert not circle, "import circle: " + " -> ".join(map(str, circle))
 
 
 def test_the_check_sees_the_models():

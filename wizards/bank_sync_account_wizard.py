@@ -61,40 +61,10 @@ class BankSyncAccountWizard(models.TransientModel):
             else:
                 wizard.other_message = False
             wizard.no_account_message = (
-                False if wizard.line_ids else wizard._no_account_message()
+                False
+                if wizard.line_ids
+                else wizard.link_id.provider_id._get_no_account_message(wizard.link_id)
             )
-
-    def _no_account_message(self):
-        provider = self.link_id.provider_id
-        explain = getattr(self, f"_no_account_message_{provider.provider_type}", None)
-        if explain:
-            return explain()
-        return self.env._(
-            "%(provider)s has no account of %(bank)s authorised for this "
-            "connection: authorise the accounts at %(provider)s, then click Fetch "
-            "Accounts again.",
-            provider=provider.name,
-            bank=self.link_id.institution_id.name,
-        )
-
-    def _no_account_message_ponto(self):
-        link = self.link_id
-        bank = link.institution_id.name
-        if link.provider_id.ponto_profile == "ponto_connect":
-            return self.env._(
-                "Ponto has no account of %(bank)s authorised for Odoo. Click Connect "
-                "again and, on Ponto's authorization page, select the accounts of "
-                "%(bank)s (if the bank is not listed there, first add it in Ponto "
-                "under Accounts). Then click Fetch Accounts again.",
-                bank=bank,
-            )
-        return self.env._(
-            "Ponto has no account of %(bank)s authorised for this integration. In "
-            "Ponto, open Integrations, choose this integration, and add the "
-            "accounts of %(bank)s to it (if the bank is not there, first add it "
-            "under Accounts). Then click Fetch Accounts again.",
-            bank=bank,
-        )
 
     # --- building -----------------------------------------------------------------
 

@@ -164,7 +164,7 @@ class BankSyncConnectWizard(models.TransientModel):
 
     # --- buttons ------------------------------------------------------------------
 
-    def action_refresh_institutions(self):
+    def action_reload_banks(self):
         """Reload the provider's list of banks and show the wizard again."""
         self.ensure_one()
         self.refresh_error = self._refresh_institutions(self.provider_id)
@@ -189,8 +189,29 @@ class BankSyncConnectWizard(models.TransientModel):
         if self.institution_id.provider_id != self.provider_id:
             raise UserError(self.env._("The bank is not offered by this provider."))
         link = self._get_link()
-        connect = getattr(self, f"_connect_{self.provider_id.provider_type}")
-        return connect(link)
+        try:
+            url = self.env["bank.sync.auth.session"]._start_authorization(link)
+        except (errors.BankSyncError, ValueError) as exc:
+            raise UserError(
+                self.env._(
+                    "The authorization at %(provider)s could not start: %(error)s",
+                    provider=self.provider_id.name,
+                    error=str(exc),
+                )
+            ) from exc
+        if url:
+            # the provider's page; /bank_sync/oauth/return finishes
+            return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+        # the integration's credentials give access at once: no redirect
+        wizard = self.env["bank.sync.account.wizard"]._create_for_link(
+            link, journal=self.journal_id
+        )
+        if link.state != "connected":
+            link._set_state(
+                "connected",
+                message=self.env._("Connected to %s.", self.provider_id.name),
+            )
+        return wizard._get_action()
 
     def _get_link(self):
         """The connection of this provider and bank that is not disconnected
@@ -220,34 +241,3 @@ class BankSyncConnectWizard(models.TransientModel):
                 "state": "draft",
             }
         )
-
-    def _connect_ponto(self, link):
-        profile = self.provider_id.ponto_profile or "ponto_api"
-        return getattr(self, f"_connect_{profile}")(link)
-
-    def _connect_ponto_api(self, link):
-        """Custom integration: the credentials give access at once, no redirect."""
-        wizard = self.env["bank.sync.account.wizard"]._create_for_link(
-            link, journal=self.journal_id
-        )
-        if link.state != "connected":
-            link._set_state(
-                "connected",
-                message=self.env._("Connected to %s.", self.provider_id.name),
-            )
-        return wizard._get_action()
-
-    def _connect_ponto_connect(self, link):
-        """Partner application: send the user to the provider's authorization
-        page; ``/bank_sync/oauth/return`` finishes."""
-        try:
-            url = self.env["bank.sync.auth.session"]._start(link)
-        except (errors.BankSyncError, ValueError) as exc:
-            raise UserError(
-                self.env._(
-                    "The authorization at %(provider)s could not start: %(error)s",
-                    provider=self.provider_id.name,
-                    error=str(exc),
-                )
-            ) from exc
-        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
