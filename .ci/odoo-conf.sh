@@ -17,14 +17,16 @@ write_odoo_conf() {
     for entry in "$ROOT"/*; do  # not the hidden ones: .build, .git, .ci ...
         ln -sfn "$entry" "$module/$(basename "$entry")"
     done
-    # <odoo>/addons (base, web) and the checkout's addons/ next to the package.
+    # <odoo>/addons (base, web) and the checkout's addons/ next to the package;
+    # then the test suite's own addons (tests/addons: the example provider that
+    # proves the provider seam), installed only into the test databases.
     odoo_paths=$("${PYTHON:-python3}" -c 'import odoo, os
 d = os.path.dirname(odoo.__file__)
 print(",".join(p for p in (os.path.join(d, "addons"), os.path.join(d, "..", "addons"))
                if os.path.isdir(p)))') || return 1
     {
         echo "[options]"
-        echo "addons_path = $BUILD/addons,$odoo_paths${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}"
+        echo "addons_path = $BUILD/addons,$odoo_paths,$module/tests/addons${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}"
         echo "data_dir = $BUILD/data"
         echo "db_name = $db"
         echo "without_demo = all"

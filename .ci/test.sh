@@ -21,6 +21,8 @@
 set -uo pipefail
 
 MODULE=account_bank_sync
+#: installed with it into the test databases (tests/addons/)
+TEST_MODULES=bank_sync_example
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 REQUIRE_ODOO=${REQUIRE_ODOO:-0}
@@ -84,25 +86,30 @@ EOF
     return 1
 }
 
-# Fresh database with the module installed, its config file in $CONF.
-# Sets DB and CONF; cleanup() drops them.
+# Fresh database with the module installed (and the test addons, unless
+# WITH_TEST_MODULES=0), its config file in $CONF. Sets DB and CONF; cleanup()
+# drops them.
 prepare_db() {
+    local modules="$MODULE,$TEST_MODULES"
+    [ "${WITH_TEST_MODULES:-1}" = 1 ] || modules=$MODULE
     DB="${MODULE}_test_$(date +%Y%m%d%H%M%S)_$$"
     CONF="$BUILD/$DB.conf"
     trap cleanup EXIT
     write_odoo_conf "$DB" "$CONF" "http_interface = 127.0.0.1" "log_level = warn" \
         || return 1
-    say "Installing $MODULE into the fresh database $DB"
+    say "Installing $modules into the fresh database $DB"
     (cd "$BUILD" && "${TIMEOUT[@]}" "$INSTALL_TIMEOUT" "$PYTHON" -m odoo \
-        -c "$CONF" -d "$DB" -i "$MODULE" --stop-after-init)
-    local rc=$? state
-    state=$(psql -d "$DB" -Atc \
-        "SELECT state FROM ir_module_module WHERE name = '$MODULE'" 2>&1)
-    # odoo-bin can exit 0 after a failed install: trust the module's state.
-    if [ "$rc" -ne 0 ] || [ "$state" != installed ]; then
-        echo "FAILED: installing $MODULE (exit $rc, module state: ${state:-none})."
-        return 1
-    fi
+        -c "$CONF" -d "$DB" -i "$modules" --stop-after-init)
+    local rc=$? state module
+    for module in ${modules//,/ }; do
+        state=$(psql -d "$DB" -Atc \
+            "SELECT state FROM ir_module_module WHERE name = '$module'" 2>&1)
+        # odoo-bin can exit 0 after a failed install: trust the module's state.
+        if [ "$rc" -ne 0 ] || [ "$state" != installed ]; then
+            echo "FAILED: installing $module (exit $rc, module state: ${state:-none})."
+            return 1
+        fi
+    done
 }
 
 cleanup() {
@@ -148,7 +155,7 @@ run_chaos() {
 
 export_pot() {  # [target file], default i18n/$MODULE.pot
     local target=${1:-$ROOT/i18n/$MODULE.pot}
-    prepare_db || return 1
+    WITH_TEST_MODULES=0 prepare_db || return 1
     say "Exporting i18n/$MODULE.pot"
     (cd "$BUILD" && "$PYTHON" -m odoo -c "$CONF" -d "$DB" --modules="$MODULE" \
         --i18n-export="$target" --stop-after-init)

@@ -81,7 +81,7 @@ trap 'exit 130' INT TERM
 # No history before the bench (only the queued transactions are imported) and
 # synchronizations final at once (the client's 2 s polls are a fixed wait, not
 # a per-line cost; P2 restores the default polls).
-"$PYTHON" -m simulators ponto --port 0 --knob initial_history_count=0 \
+"$PYTHON" -m simulators.ponto --port 0 --knob initial_history_count=0 \
     --knob sync_polls=0 > "$SIM_LOG" 2>&1 &
 SIM_PID=$!
 SIM_URL=

@@ -235,6 +235,13 @@ class BankClient(abc.ABC):
     #: integration's own credentials alone
     user_authorization = False
 
+    @property
+    def authorized(self):
+        """Whether the client holds what lets it act now (with
+        ``user_authorization``: the user's grant, e.g. tokens); when not,
+        Connect's authorization must run again (Renew does it)."""
+        return True
+
     @abc.abstractmethod
     def list_institutions(self, *, country=None, name=None):
         """Iterate over :class:`Institution` offered by the provider."""

@@ -27,8 +27,8 @@ from .errors import InvalidResponse, TemporaryError
 from .http import HttpSession
 from .parsing import json_body, require
 from .ponto_auth import PontoAuth
-from .signing import HttpSignatureAuth, load_private_key
-from .webhooks import WebhookVerifier
+from .ponto_signing import HttpSignatureAuth, load_private_key
+from .ponto_webhooks import WebhookVerifier
 
 PAGE_LIMIT_MAX = 100
 #: stop paging a little below the date floor: Ponto orders by creation, not by
@@ -376,6 +376,10 @@ class PontoClient(BankClient):
 
     def refresh(self):
         return self.auth.refresh()
+
+    @property
+    def authorized(self):
+        return not self.user_authorization or self.tokens is not None
 
     def start_authorization(self, *, redirect_uri, state):
         if not self.user_authorization:

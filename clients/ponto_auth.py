@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from .base import AuthorizationRequest, TokenSet
 from .errors import AuthenticationError, InvalidResponse
 from .parsing import require
-from .signing import new_pkce_pair
+from .ponto_signing import new_pkce_pair
 
 #: re-login or refresh this many seconds before the access token expires
 EXPIRY_MARGIN = 60

@@ -27,7 +27,7 @@ cd "$ROOT"
 
 mkdir -p "$BUILD"
 echo "Starting the Ponto simulator on $SIM_URL (log: $BUILD/demo-simulator.log)"
-"$PYTHON" -m simulators ponto --port "$SIM_PORT" > "$BUILD/demo-simulator.log" 2>&1 &
+"$PYTHON" -m simulators.ponto --port "$SIM_PORT" > "$BUILD/demo-simulator.log" 2>&1 &
 SIM_PID=$!
 trap 'kill "$SIM_PID" 2>/dev/null || true' EXIT
 SIM_CA=$("$PYTHON" - "$SIM_URL" <<'PY'

@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..clients import errors
-from .bank_sync_link_state import SYNCABLE_STATES
+from .bank_sync_link_state import SYNCABLE_STATES, UNCONNECTED_STATES
 from .const import DEFAULT_REMINDER_DAYS, REMINDER_DAYS_PARAM
 
 _logger = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ class BankSyncLink(models.Model):
             client.revoke()
         except errors.BankSyncError as exc:
             _logger.info("Connection %s: revoke failed: %s", self.id, exc)
-            failures.append(self.env._("the access tokens (%s)", str(exc)))
+            failures.append(self.env._("the access (%s)", str(exc)))
         return failures
 
     def _bank_sync_integration_shared(self):
@@ -279,7 +279,7 @@ class BankSyncLink(models.Model):
                     ("id", "!=", self.id),
                     ("provider_id", "=", self.provider_id.id),
                     ("provider_organization_id", "=", self.provider_organization_id),
-                    ("state", "not in", ("draft", "disconnected")),
+                    ("state", "not in", UNCONNECTED_STATES),
                 ],
                 limit=1,
             )

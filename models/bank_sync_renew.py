@@ -61,8 +61,10 @@ class BankSyncLink(models.Model):
         refused, the authorization again."""
         sessions = self.env["bank.sync.auth.session"]
         with self._bank_sync_user_lock():
-            user_authorization = self._get_client().user_authorization
-        if user_authorization and not self._bank_sync_token_set():
+            client = self._get_client()
+            user_authorization = client.user_authorization
+            authorized = client.authorized
+        if not authorized:
             return sessions._start_authorization(self, purpose="renew")
         accounts = self._renew_accounts()
         if not accounts:

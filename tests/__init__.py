@@ -19,6 +19,7 @@ from . import (
     test_renew,
     test_rights_campaign,
     test_rights_companies,
+    test_seam_example,
     test_security,
     test_tokens,
     test_tour,

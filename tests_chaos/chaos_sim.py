@@ -28,7 +28,7 @@ DEFAULT_KNOBS = {
 
 
 class Simulator:
-    """``python3 -m simulators ponto`` started from the addon's directory."""
+    """``python3 -m simulators.ponto`` started from the addon's directory."""
 
     def __init__(self, addon_dir, log_path, seed=1, knobs=None):
         self.addon_dir, self.log_path, self.seed = addon_dir, log_path, seed
@@ -46,7 +46,7 @@ class Simulator:
     def start(self):
         import json
 
-        args = [sys.executable, "-m", "simulators", "ponto", "--seed", str(self.seed)]
+        args = [sys.executable, "-m", "simulators.ponto", "--seed", str(self.seed)]
         for name, value in self.knobs.items():
             args += ["--knob", f"{name}={json.dumps(value)}"]
         self._log = open(self.log_path, "w")  # noqa: SIM115

@@ -296,7 +296,7 @@ def test_no_odoo_import_in_simulators():
 
 def test_cli_starts_and_prints(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulators", "ponto", "--port", "0"],
+        [sys.executable, "-m", "simulators.ponto", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -7,7 +7,7 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 
 from ..models.utils import naive
 
-#: default start of the first import of a new journal: Ponto (and most banks
+#: default start of the first import of a new journal: the providers (and most banks
 #: under PSD2) give about 90 days of history on a first access anyway
 DEFAULT_HISTORY_DAYS = 90
 #: a journal this module already fed starts again this many days before its

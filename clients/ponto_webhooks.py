@@ -3,7 +3,7 @@
 and cached (fetched again once for an unknown ``kid``, as keys rotate)."""
 
 from .errors import WebhookVerificationError
-from .signing import jws_header, public_key_from_jwk, verify_webhook_jws
+from .ponto_signing import jws_header, public_key_from_jwk, verify_webhook_jws
 
 
 class WebhookVerifier:

@@ -1,4 +1,4 @@
-"""``python3 -m simulators ponto [--port N] [--seed N]``: run a simulator in the
+"""``python3 -m simulators.ponto [--port N] [--seed N]``: run a simulator in the
 foreground, print where it listens and what to trust, until Ctrl-C."""
 
 import argparse
@@ -9,8 +9,7 @@ import time
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m simulators")
-    parser.add_argument("provider", choices=["ponto"])
+    parser = argparse.ArgumentParser(prog="python3 -m simulators.ponto")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--host", default="127.0.0.1")
@@ -22,7 +21,7 @@ def main(argv=None):
         help="set a knob, e.g. --knob sync_polls=0 --knob initial_history_count=null",
     )
     args = parser.parse_args(argv)
-    from .ponto import PontoSimulator
+    from .simulator import PontoSimulator
 
     knobs = {}
     for item in args.knob:

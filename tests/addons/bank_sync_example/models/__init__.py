@@ -1,0 +1,1 @@
+from . import bank_sync_provider_example
