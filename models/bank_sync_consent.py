@@ -7,13 +7,14 @@ Reminder days: the system parameter ``account_bank_sync.reminder_days``
 """
 
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..clients import errors
 from .bank_sync_link_state import SYNCABLE_STATES, UNCONNECTED_STATES
-from .const import DEFAULT_REMINDER_DAYS, REMINDER_DAYS_PARAM
+from .const import DEFAULT_CONSENT_DAYS, DEFAULT_REMINDER_DAYS, REMINDER_DAYS_PARAM
 
 _logger = logging.getLogger(__name__)
 
@@ -52,8 +53,39 @@ class BankSyncLink(models.Model):
         help="The end of the consent the reminders sent refer to.",
     )
     consent_days_left = fields.Integer(compute="_compute_consent_days_left")
+    connected_until = fields.Datetime(
+        compute="_compute_connected_until",
+        store=True,
+        # not tracked: a renewal and an expiry post their own message, and the
+        # import stores the provider's date on every run
+        help="When the bank consent of the first of its accounts expires.",
+    )
 
     # --- connected until ------------------------------------------------------------
+
+    @api.depends(
+        "online_account_ids.consent_expires_at",
+        "online_account_ids.active",
+        "online_account_ids.missing_at_provider",
+        "authorized_at",
+        "provider_id.consent_days",
+    )
+    def _compute_connected_until(self):
+        """The earliest expiry the provider gives for the accounts; when it
+        gives none, the provider's consent length from the last authorisation
+        (``authorized_at``)."""
+        for link in self:
+            dates = [
+                account.consent_expires_at
+                for account in link.online_account_ids
+                if account.consent_expires_at
+                and account.active
+                and not account.missing_at_provider
+            ]
+            link.connected_until = min(dates) if dates else False
+            if not link.connected_until and link.authorized_at:
+                days = link.provider_id.consent_days or DEFAULT_CONSENT_DAYS
+                link.connected_until = link.authorized_at + timedelta(days=days)
 
     @api.depends("connected_until")
     def _compute_consent_days_left(self):

@@ -1,8 +1,6 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
 
-from .const import DEFAULT_CONSENT_DAYS, DEFAULT_SYNC_INTERVAL, SYNC_INTERVAL_PARAM
+from .const import DEFAULT_SYNC_INTERVAL, SYNC_INTERVAL_PARAM
 
 
 class BankSyncLink(models.Model):
@@ -42,13 +40,6 @@ class BankSyncLink(models.Model):
         help="Who receives the activities when the connection needs attention.",
     )
     active = fields.Boolean(default=True)
-    connected_until = fields.Datetime(
-        compute="_compute_connected_until",
-        store=True,
-        # not tracked: a renewal and an expiry post their own message, and the
-        # import stores the provider's date on every run
-        help="When the bank consent of the first of its accounts expires.",
-    )
     last_sync = fields.Datetime(string="Last Synchronization", copy=False)
     next_sync = fields.Datetime(string="Next Synchronization", copy=False)
     auto_sync = fields.Boolean(string="Automatic Synchronization", default=True)
@@ -97,30 +88,6 @@ class BankSyncLink(models.Model):
                 link.name = f"{link.institution_id.name} ({link.provider_id.name})"
             else:
                 link.name = link.provider_id.name
-
-    @api.depends(
-        "online_account_ids.consent_expires_at",
-        "online_account_ids.active",
-        "online_account_ids.missing_at_provider",
-        "authorized_at",
-        "provider_id.consent_days",
-    )
-    def _compute_connected_until(self):
-        """The earliest expiry the provider gives for the accounts; when it
-        gives none, the provider's consent length from the last authorisation
-        (``authorized_at``, bank_sync_consent.py)."""
-        for link in self:
-            dates = [
-                account.consent_expires_at
-                for account in link.online_account_ids
-                if account.consent_expires_at
-                and account.active
-                and not account.missing_at_provider
-            ]
-            link.connected_until = min(dates) if dates else False
-            if not link.connected_until and link.authorized_at:
-                days = link.provider_id.consent_days or DEFAULT_CONSENT_DAYS
-                link.connected_until = link.authorized_at + timedelta(days=days)
 
     @api.depends("online_account_ids")
     def _compute_online_account_count(self):

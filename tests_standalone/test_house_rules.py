@@ -179,3 +179,64 @@ def test_no_file_too_long_to_read():
         if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"files over {MAX_LINES} lines: {long}"
+
+
+#: where a provider may be named: its own files (and its tests)
+PROVIDER_FILES = re.compile(
+    r"^(clients/ponto\w*\.py|simulators/ponto/.*|models/\w+_ponto\.py"
+    r"|views/\w+_ponto_views\.xml|static/src/tours/.*)$"
+)
+#: the lines of core files that may name it: registering its files
+REGISTRATIONS = re.compile(
+    r'^(from \. import \w+_ponto|\s*"views/\w+_ponto_views\.xml",'
+    r'|\s*"(name|summary)": ".*",)$'
+)
+CORE_SUFFIXES = (".py", ".xml", ".csv", ".js")
+
+
+def _code_lines(path):
+    """The lines of ``path`` that are code: no comment, no docstring."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if path.suffix == ".xml":
+        text = re.sub(
+            r"<!--.*?-->", lambda m: "\n" * m.group().count("\n"), text, flags=re.S
+        )
+        return list(enumerate(text.splitlines(), 1))
+    if path.suffix != ".py":
+        return list(enumerate(lines, 1))
+    skip = set()
+    for node in ast.walk(ast.parse(text)):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            value = body[0].value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                skip.update(range(value.lineno, value.end_lineno + 1))
+    return [
+        (number, line.split("#", 1)[0] if "#" in line and '"' not in line else line)
+        for number, line in enumerate(lines, 1)
+        if number not in skip and not line.lstrip().startswith("#")
+    ]
+
+
+def test_the_core_names_no_provider():
+    """Outside Ponto's own files, "ponto" appears only in documentation
+    (docstrings, comments), translations and the lines registering its
+    files; the ``code`` selection value lives in its provider file."""
+    found = []
+    for path in sorted(ROOT.rglob("*")):
+        rel = path.relative_to(ROOT).as_posix()
+        top = rel.split("/", 1)[0]
+        if (
+            path.suffix not in CORE_SUFFIXES
+            or top.startswith(".")
+            or top.startswith("tests")
+            or top in ("bench", "demo", "i18n", "simulators")
+            or "__pycache__" in rel
+            or PROVIDER_FILES.match(rel)
+        ):
+            continue
+        for number, line in _code_lines(path):
+            if "ponto" in line.lower() and not REGISTRATIONS.match(line):
+                found.append(f"{rel}:{number}: {line.strip()}")
+    assert not found, "the core names Ponto:\n" + "\n".join(found)
