@@ -30,6 +30,9 @@
         "views/res_config_settings_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "account_bank_sync/static/src/scss/bank_sync.scss",
+        ],
         "web.assets_tests": [
             "account_bank_sync/static/src/tours/*.js",
         ],

@@ -28,6 +28,7 @@ from odoo.http import request
 
 from ..clients import errors
 from .bank_sync_link_state import UNCONNECTED_STATES, error_kind
+from .utils import relative_time
 
 _logger = logging.getLogger(__name__)
 
@@ -58,10 +59,10 @@ class BankSyncLink(models.Model):
             customer_ip = request.httprequest.remote_addr if request else None
             deadline = time.monotonic() + self._bank_sync_time_budget(cron=False)
             link = self.with_context(bank_sync_deadline=deadline, mail_notrack=True)
-            summary, complete = link._bank_sync_run(customer_ip=customer_ip)
+            summary, complete, unread = link._bank_sync_run(customer_ip=customer_ip)
         if not complete:
             self._bank_sync_trigger_import()
-        return self._bank_sync_summary_notification(summary, complete)
+        return self._bank_sync_summary_notification(summary, complete, unread)
 
     def _sync(self, customer_ip=None):
         """Import the new transactions of every mapped online account now;
@@ -81,15 +82,19 @@ class BankSyncLink(models.Model):
         """:meth:`_sync`, under the connection's lock (held by the caller), in
         a ``mail_notrack`` context: a state change posts its own message.
 
-        Returns ``({journal: number of new lines}, complete)``; ``complete`` is
-        False when the time budget stopped it (the rest is resumed by the next
-        run). Errors never propagate: they end in the connection's state.
+        Returns ``({journal: number of new lines}, complete, unread)``:
+        ``complete`` is False when the time budget stopped it (the rest is
+        resumed by the next run); ``unread``, the journals whose bank the
+        provider did not read again. Errors never propagate: they end in the
+        connection's state.
         """
         self.ensure_one()
         accounts = self.online_account_ids.filtered(
             lambda a: a.journal_id and not a.missing_at_provider
         )
         summary = {account.journal_id: 0 for account in accounts}
+        #: journals whose bank the provider did not read again in this run
+        unread = set(summary)
         problems, missing = [], self.env["bank.sync.account"]
         started = fields.Datetime.now()
         complete = True
@@ -105,12 +110,13 @@ class BankSyncLink(models.Model):
                 complete = False
                 break
             try:
-                created, complete, refused = account._import_transactions(
-                    client, customer_ip=customer_ip
-                )
-                summary[account.journal_id] += created
-                if refused is not None:
-                    problems.append(refused)
+                result = account._import_transactions(client, customer_ip=customer_ip)
+                summary[account.journal_id] += result.created
+                complete = result.complete
+                if result.bank_read:
+                    unread.discard(account.journal_id)
+                if result.refresh_error is not None:
+                    problems.append(result.refresh_error)
             except errors.NotFound:
                 _logger.info("Online account %s not found at the provider", account.id)
                 account.missing_at_provider = True
@@ -138,7 +144,7 @@ class BankSyncLink(models.Model):
         if not complete:
             # due again at once, behind the connections that waited longer
             self.next_sync = fields.Datetime.now()
-        return summary, complete
+        return summary, complete, unread
 
     def _bank_sync_client_options(self):
         """The client's poll timeout fits in what is left of the budget."""
@@ -177,31 +183,55 @@ class BankSyncLink(models.Model):
 
     # --- notifications --------------------------------------------------------------
 
-    def _bank_sync_summary_notification(self, summary, complete=True):
+    def _bank_sync_summary_notification(self, summary, complete=True, unread=()):
+        """One line per journal, by name: its new lines, and whether the
+        provider read the bank again (``unread``: the journals it did not)."""
         lines = [
-            self.env._(
-                "%(count)s new transactions in %(journal)s",
-                count=count,
-                journal=journal.code,
-            )
-            if count != 1
-            else self.env._("1 new transaction in %(journal)s", journal=journal.code)
+            self._bank_sync_journal_result(journal, count, journal in unread)
             for journal, count in summary.items()
-            if count
         ]
-        text = "\n".join(lines) or self.env._("No new transactions")
+        if not lines:
+            lines = [self.env._("No account of this connection feeds a journal.")]
         if not complete:
-            text = "{}\n{}".format(
-                text,
+            lines.append(
                 self.env._(
                     "There is more: it is imported in the background in the "
                     "next minutes."
-                ),
+                )
             )
         if self.last_error_message:
-            text = f"{text}\n{self.last_error_message}"
-            return self._bank_sync_notification(text, "warning")
-        return self._bank_sync_notification(text, "success" if lines else "info")
+            lines.append(self.last_error_message)
+            return self._bank_sync_notification("\n".join(lines), "warning")
+        kind = "success" if any(summary.values()) else "info"
+        return self._bank_sync_notification("\n".join(lines), kind)
+
+    def _bank_sync_journal_result(self, journal, count, unread=False):
+        if count == 1:
+            text = self.env._("%(journal)s: 1 new transaction.", journal=journal.name)
+        elif count:
+            text = self.env._(
+                "%(journal)s: %(count)s new transactions.",
+                journal=journal.name,
+                count=count,
+            )
+        else:
+            text = self.env._("%(journal)s: no new transaction.", journal=journal.name)
+        account = self.online_account_ids.filtered(lambda a: a.journal_id == journal)
+        read_at = account[:1].bank_read_at
+        if unread:
+            text += " " + (
+                self.env._(
+                    "%(provider)s did not read the bank again: it last did %(when)s.",
+                    provider=self.provider_id.name,
+                    when=relative_time(self.env, read_at),
+                )
+                if read_at
+                else self.env._(
+                    "%(provider)s did not read the bank again.",
+                    provider=self.provider_id.name,
+                )
+            )
+        return text
 
     def _bank_sync_notification(self, message, kind):
         return {
@@ -212,6 +242,8 @@ class BankSyncLink(models.Model):
                 "message": message,
                 "type": kind,
                 "sticky": kind == "warning",
+                # one line per journal (static/src/scss/bank_sync.scss)
+                "className": "o_bank_sync_notification",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

@@ -24,6 +24,7 @@ blocking the others.
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from odoo import fields, models
 from odoo.tools import SQL
@@ -49,6 +50,19 @@ READ_ANYWAY = (
 )
 
 
+class ImportResult(NamedTuple):
+    """What one account's import did."""
+
+    #: statement lines created
+    created: int
+    #: False when the time budget stopped the read part-way
+    complete: bool
+    #: the error of a refused refresh (the read happened all the same)
+    refresh_error: Exception | None
+    #: whether the provider read the bank in this run
+    bank_read: bool
+
+
 def _whole_seconds(value):
     """Naive UTC, whole seconds (what the database keeps of a Datetime)."""
     value = naive(value)
@@ -69,6 +83,14 @@ class BankSyncAccount(models.Model):
         help="A read that stopped part-way: the last transaction imported; the "
         "next run goes on after it.",
     )
+    bank_read_at = fields.Datetime(
+        string="Bank Read On",
+        copy=False,
+        readonly=True,
+        help="When the provider last read this account at the bank (a "
+        "synchronization reads what the provider has; the provider reads the "
+        "bank within its own limits).",
+    )
     refused_transactions = fields.Json(
         copy=False,
         readonly=True,
@@ -77,13 +99,11 @@ class BankSyncAccount(models.Model):
     )
 
     def _import_transactions(self, client, customer_ip=None):
-        """Import the account's new transactions. Returns ``(created,
-        complete, refused)``: how many lines were created, False when the time
-        budget stopped the read part-way, and the error of a refused refresh
-        (the read happened all the same). Raises the client's other errors
-        (the connection handles them)."""
+        """Import the account's new transactions; returns an
+        :class:`ImportResult`. Raises the client's other errors (the
+        connection handles them)."""
         self.ensure_one()
-        refresh_error = None
+        refresh_error, refreshed = None, False
         # refused in an earlier run: asked for again after the read (refused in
         # this run: reported first, asked for again on the next run)
         earlier = set(self.refused_transactions or {})
@@ -93,7 +113,7 @@ class BankSyncAccount(models.Model):
                 # a read that stopped part-way goes on with what the provider
                 # has: no bank access spent (4 a day) until it is done
                 if not self.resume_after_ref:
-                    self._refresh_at_provider(client, customer_ip)
+                    refreshed = self._refresh_at_provider(client, customer_ip)
             except errors.RecentlySynchronized:
                 _logger.info("Online account %s synchronized recently", self.id)
             except READ_ANYWAY as exc:
@@ -102,9 +122,9 @@ class BankSyncAccount(models.Model):
                 refresh_error = exc
         created, complete = self._read_transactions(client)
         with self.link_id._bank_sync_atomic():
-            self._store_account_details(client)
+            self._store_account_details(client, refreshed)
         created += self._retry_refused(client, earlier)
-        return created, complete, refresh_error
+        return ImportResult(created, complete, refresh_error, refreshed)
 
     # --- refresh at the provider ---------------------------------------------------
 
@@ -345,9 +365,16 @@ class BankSyncAccount(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
-    def _store_account_details(self, client):
+    def _store_account_details(self, client, refreshed=False):
+        """Balances, consent end and bank read time as the provider gives them
+        (``refreshed``: the bank was read in this run, when the provider does
+        not say when it last did)."""
         details = client.get_account(self.provider_ref)
         values = {"consent_expires_at": _whole_seconds(details.consent_expires_at)}
+        if refreshed:
+            values["bank_read_at"] = fields.Datetime.now().replace(microsecond=0)
+        elif details.synchronized_at:
+            values["bank_read_at"] = _whole_seconds(details.synchronized_at)
         if details.current_balance is not None:
             values["balance"] = float(details.current_balance)
             values["balance_date"] = _whole_seconds(

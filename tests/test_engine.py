@@ -315,17 +315,28 @@ class TestEngine(BankSyncCase):
         self.assertEqual(action["params"]["type"], "success")
         self.assertEqual(
             action["params"]["message"],
-            f"{count} new transactions in {self.journal.code}",
+            f"{self.journal.name}: {count} new transactions.",
         )
+        self.assertEqual(action["params"]["className"], "o_bank_sync_notification")
         self.sim.advance(minutes=5)
         action = self.journal.action_bank_sync_fetch_transactions()
-        self.assertEqual(action["params"]["message"], "No new transactions")
+        self.assertEqual(
+            action["params"]["message"], f"{self.journal.name}: no new transaction."
+        )
         self.sim.queue_bank_transactions(self.sim.ACCOUNT_SAVINGS_ID, 1)
         self.sim.advance(minutes=5)
         action = self.journal.action_bank_sync_fetch_transactions()
         self.assertEqual(
-            action["params"]["message"], f"1 new transaction in {self.journal.code}"
+            action["params"]["message"], f"{self.journal.name}: 1 new transaction."
         )
+        # the provider's resync window: the bank is not read again, and it says so
+        action = self.journal.action_bank_sync_fetch_transactions()
+        self.assertIn(
+            f"{self.journal.name}: no new transaction. {self.provider.name} did not "
+            "read the bank again: it last did ",
+            action["params"]["message"],
+        )
+        self.assertTrue(self.savings.bank_read_at)
 
     def test_accounting_user_can_fetch(self):
         """The button works for an accounting user (not an administrator)."""
@@ -360,7 +371,7 @@ class TestFirstImport(BankSyncCase):
             self.link, self.sim.ACCOUNT_CHECKING_ID, first_import_date=start
         )
         client = self.client(self.link, page_limit=10)
-        created, _complete, _refused = account._import_transactions(client)
+        created = account._import_transactions(client).created
         expected = sum(1 for d in self.dates if d >= start)
         self.assertEqual(created, expected)
         lines = self.lines(journal)
@@ -409,7 +420,7 @@ class TestFirstImport(BankSyncCase):
             return execute(cr, query, params, log_exceptions)
 
         with patch.object(Cursor, "execute", spy):
-            created, _complete, _refused = account._import_transactions(client)
+            created = account._import_transactions(client).created
         self.assertEqual(created, 100)
         pages = self.sim.count("GET", "/accounts/*/transactions")
         self.assertEqual(pages, 10)
