@@ -11,6 +11,20 @@ SIM_URL = os.environ["DEMO_SIM_URL"]
 with open(os.environ["DEMO_SIM_CA"]) as handle:
     SIM_CA = handle.read()
 
+# The demo's user is the administrator: the Responsible of the connection
+# (the reminders reach them), with the accounting rights the dashboard needs,
+# landing on the dashboard's cards.
+admin = env.ref("base.user_admin")
+admin.write(
+    {
+        "groups_id": [
+            (4, env.ref("account.group_account_manager").id),
+            (4, env.ref("account.group_account_user").id),
+        ],
+        "action_id": env.ref("account.open_account_journal_dashboard_kanban").id,
+    }
+)
+env = env(user=admin)
 company = env.company
 euro = env.ref("base.EUR")
 euro.active = True
@@ -56,6 +70,9 @@ env.cr.commit()
 print()
 print(f"Connection: {link.display_name} — state {link.state}")
 print(f"Connected until: {link.connected_until or 'unknown'}")
+print(f"Responsible: {link.user_id.name}")
+if link.user_id != admin:
+    raise SystemExit("the connection's Responsible is not the administrator")
 for account in link.online_account_ids:
     journal = account.journal_id
     if not journal:

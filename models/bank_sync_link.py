@@ -81,13 +81,24 @@ class BankSyncLink(models.Model):
         except ValueError:
             return DEFAULT_SYNC_INTERVAL
 
-    @api.depends("institution_id.name", "provider_id.name")
+    @api.depends("institution_id.name", "provider_id.name", "provider_id.code")
     def _compute_name(self):
+        """ "KBC Bank (Ponto)": the bank and the service, not the name of the
+        provider record (often "Ponto (live)" or the like)."""
         for link in self:
+            service = link._provider_label()
             if link.institution_id:
-                link.name = f"{link.institution_id.name} ({link.provider_id.name})"
+                link.name = f"{link.institution_id.name} ({service})"
             else:
-                link.name = link.provider_id.name
+                link.name = service
+
+    def _provider_label(self):
+        """The service ("Ponto"), else the provider record's name."""
+        provider = self.provider_id
+        labels = dict(provider._fields["code"]._description_selection(self.env))
+        if provider.code and provider.code != "none":
+            return labels.get(provider.code) or provider.name
+        return provider.name
 
     @api.depends("online_account_ids")
     def _compute_online_account_count(self):

@@ -184,11 +184,6 @@ class BankSyncLink(models.Model):
             "error_since": False,
         }
 
-    def _provider_label(self):
-        selection = self.provider_id._fields["code"]
-        labels = dict(selection._description_selection(self.env))
-        return labels.get(self.provider_id.code) or self.provider_id.name
-
     def _missing_message(self, accounts):
         return self.env._(
             "%(provider)s lost access to some accounts (%(accounts)s): re-authorise "

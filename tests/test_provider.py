@@ -245,7 +245,7 @@ class TestJournalAndLines(BankSyncCase):
         )
         account.consent_expires_at = "2026-12-01 10:00:00"
         self.assertEqual(link.connected_until, account.consent_expires_at)
-        self.assertEqual(link.name, "KBC Bank (Ponto (simulator))")
+        self.assertEqual(link.name, "KBC Bank (Ponto)")
 
 
 @tagged("post_install", "-at_install")
