@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..clients import errors
 from .bank_sync_link_state import SYNCABLE_STATES, UNCONNECTED_STATES
@@ -223,6 +223,14 @@ class BankSyncLink(models.Model):
     # --- disconnect ------------------------------------------------------------------
 
     def action_disconnect(self):
+        """Button (accounting managers): revoke and stop feeding the journals."""
+        if not self.env.user.has_group("account.group_account_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only accounting managers can disconnect a bank: ask one of "
+                    "them, or use Renew to keep the connection going."
+                )
+            )
         # the state's message says it all: no tracking message too (the
         # tokens and the fields are written before the state changes)
         for link in self.with_context(mail_notrack=True):

@@ -40,8 +40,12 @@ class BankSyncLink(models.Model):
         help="Who receives the activities when the connection needs attention.",
     )
     active = fields.Boolean(default=True)
-    last_sync = fields.Datetime(string="Last Synchronization", copy=False)
-    next_sync = fields.Datetime(string="Next Synchronization", copy=False)
+    last_sync = fields.Datetime(
+        string="Last Synchronization", copy=False, readonly=True
+    )
+    next_sync = fields.Datetime(
+        string="Next Synchronization", copy=False, readonly=True
+    )
     auto_sync = fields.Boolean(string="Automatic Synchronization", default=True)
     sync_interval_hours = fields.Integer(
         string="Interval (hours)", default=lambda self: self._default_sync_interval()
@@ -52,11 +56,13 @@ class BankSyncLink(models.Model):
         default="execution",
         required=True,
     )
-    last_error_code = fields.Char(copy=False)
-    last_error_message = fields.Text(copy=False)
-    last_error_request_id = fields.Char(string="Provider Request ID", copy=False)
-    error_since = fields.Datetime(copy=False)
-    provider_organization_id = fields.Char(copy=False)
+    last_error_code = fields.Char(copy=False, readonly=True)
+    last_error_message = fields.Text(copy=False, readonly=True)
+    last_error_request_id = fields.Char(
+        string="Provider Request ID", copy=False, readonly=True
+    )
+    error_since = fields.Datetime(copy=False, readonly=True)
+    provider_organization_id = fields.Char(copy=False, readonly=True)
     online_account_ids = fields.One2many(
         "bank.sync.account", "link_id", string="Online Accounts"
     )

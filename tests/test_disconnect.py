@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from .common import BankSyncCase
@@ -40,10 +41,19 @@ class TestDisconnect(BankSyncCase):
         bookkeeper = new_test_user(
             self.env, login="bookkeeper", groups="account.group_account_user"
         )
+        manager = new_test_user(
+            self.env,
+            login="accounting_manager",
+            groups="account.group_account_user,account.group_account_manager",
+        )
         link.user_id = bookkeeper
         self.env.cr.flush()  # what happened before is another transaction
         messages = link.message_ids
-        link.with_user(bookkeeper).action_disconnect()
+        # a bookkeeper cannot (the button is an accounting manager's)
+        with self.assertRaises(AccessError):
+            link.with_user(bookkeeper).action_disconnect()
+        self.assertEqual(link.state, "connected")
+        link.with_user(manager).action_disconnect()
         self.env.cr.flush()  # tracking runs before commit
 
         self.assertEqual(link.state, "disconnected")
