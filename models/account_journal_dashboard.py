@@ -8,7 +8,9 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import format_datetime
 
+from .bank_sync_consent import parse_reminder_days
 from .bank_sync_link_state import PROBLEM_STATES, UNCONNECTED_STATES
+from .utils import relative_time
 
 #: "Connected until" turns orange this many days before the end
 EXPIRY_WARNING_DAYS = 15
@@ -42,17 +44,24 @@ class AccountJournal(models.Model):
             data["bank_sync_connect"] = not account and journal.type == "bank"
 
     def _bank_sync_card_data(self, account, data):
-        """The card's values for the journal fed by ``account`` (sudo)."""
+        """The card's values for the journal fed by ``account`` (sudo). The
+        consent shown is the account's own (the connection's when the
+        provider gives none per account); *Renew* is offered from the
+        reminder window on (or once expired, or when the provider asks)."""
         self.ensure_one()
         link = account.link_id
         now = fields.Datetime.now()
-        until = link.connected_until
-        until_class = ""
-        if until and (until <= now or link.state == "expired"):
-            until_class = "text-danger"
-        elif until and until - now < timedelta(days=EXPIRY_WARNING_DAYS):
-            until_class = "text-warning"
-        expired = link.state == "expired" or bool(until and until <= now)
+        until = account.consent_expires_at or link.connected_until
+        expired = bool(until and until <= now) or (
+            link.state == "expired" and not account.consent_expires_at
+        )
+        days = parse_reminder_days(link._reminder_days_text())
+        window = timedelta(days=max(days or [EXPIRY_WARNING_DAYS]))
+        due = bool(until and not expired and until - now <= window)
+        until_class = "text-danger" if expired else "text-warning" if due else ""
+        renew_due = (
+            expired or due or link.state in ("renewal_needed", "expired")
+        ) and link.state not in UNCONNECTED_STATES
         currency = (
             account.currency_id or self.currency_id or self.company_id.currency_id
         )
@@ -62,26 +71,39 @@ class AccountJournal(models.Model):
             if currency.is_zero(difference):
                 difference = None
             balance = currency.format(account.balance)
-        error = link.state in PROBLEM_STATES and link.state != "expired"
+        error = link.state in PROBLEM_STATES and not expired
         labels = dict(link._fields["state"]._description_selection(self.env))
+        last_sync = account.last_sync or link.last_sync
         return {
             "link_id": link.id,
             "state": link.state,
             "state_label": labels.get(link.state, link.state),
+            # an end in the future is not shown as "Expired on"
             "connected_until": until
+            and not (expired and until > now)
             and format_datetime(self.env, until, dt_format="short"),
             "connected_until_class": until_class,
             "expired": expired,
-            "last_sync": link.last_sync
-            and format_datetime(self.env, link.last_sync, dt_format="short"),
+            "expires_in": due and self._bank_sync_expires_in(until - now),
+            "last_sync": last_sync and relative_time(self.env, last_sync),
+            "last_sync_at": last_sync
+            and format_datetime(self.env, last_sync, dt_format="short"),
             "provider_balance": balance,
             "odoo_balance": currency.format(self.current_statement_balance),
             "balance_difference": difference is not None
             and currency.format(difference),
             "error": error,
             "error_message": error and (link.last_error_message or labels[link.state]),
-            "can_renew": link.state not in UNCONNECTED_STATES,
+            "can_renew": renew_due,
         }
+
+    def _bank_sync_expires_in(self, left):
+        days = left.days
+        if days < 1:
+            return self.env._("expires today")
+        if days == 1:
+            return self.env._("expires tomorrow")
+        return self.env._("expires in %(days)s days", days=days)
 
     # --- card buttons ---------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from . import (
     test_consent,
     test_cron,
     test_dashboard,
+    test_dashboard_consent,
     test_disconnect,
     test_engine,
     test_engine_errors,

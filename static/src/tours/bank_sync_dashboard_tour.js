@@ -2,8 +2,9 @@
 /*
  * The bank journal's card on the Accounting dashboard (tests/test_dashboard.py,
  * against the Ponto simulator):
- * - account_bank_sync_dashboard_tour: "Connected until" on the card, Fetch
- *   Transactions imports lines, the last sync shows, the bank balance is there;
+ * - account_bank_sync_dashboard_tour: "Connected until" on the card (no Renew
+ *   months before the end), Fetch Transactions imports lines, "Synchronized
+ *   just now" shows, the bank balance is there;
  * - account_bank_sync_dashboard_renew_tour: an expired connection shows its
  *   date in red and Renew in red; Renew goes to the simulator's
  *   reauthorization page (approved by its auto_approve_pages knob) and back
@@ -26,8 +27,8 @@ registry.category("web_tour.tours").add("account_bank_sync_dashboard_tour", {
             trigger: `${CARD} .o_bank_sync_until_date:not(.text-warning):not(.text-danger)`,
         },
         {
-            content: "Renew is offered, not in red",
-            trigger: `${CARD} button.o_bank_sync_renew:not(.btn-danger)`,
+            content: "Months before the end of the consent, Renew is not pushed",
+            trigger: `${CARD}:not(:has(button.o_bank_sync_renew))`,
         },
         {
             content: "Fetch the transactions from the card",
@@ -40,7 +41,7 @@ registry.category("web_tour.tours").add("account_bank_sync_dashboard_tour", {
         },
         {
             content: "The card shows the last synchronization",
-            trigger: `${CARD} .o_bank_sync_last_sync:contains(Last sync)`,
+            trigger: `${CARD} .o_bank_sync_last_sync:contains(Synchronized):contains(just now)`,
         },
         {
             content: "and the bank's balance",
