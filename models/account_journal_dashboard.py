@@ -71,6 +71,9 @@ class AccountJournal(models.Model):
             if currency.is_zero(difference):
                 difference = None
             balance = currency.format(account.balance)
+        to_reconcile = self.env["account.bank.statement.line"].search_count(
+            [("journal_id", "=", self.id), ("is_reconciled", "=", False)]
+        )
         error = link.state in PROBLEM_STATES and not expired
         labels = dict(link._fields["state"]._description_selection(self.env))
         last_sync = account.last_sync or link.last_sync
@@ -95,6 +98,7 @@ class AccountJournal(models.Model):
             "error": error,
             "error_message": error and (link.last_error_message or labels[link.state]),
             "can_renew": renew_due,
+            "to_reconcile": to_reconcile,
         }
 
     def _bank_sync_expires_in(self, left):
@@ -134,14 +138,37 @@ class AccountJournal(models.Model):
     # --- sync on open -----------------------------------------------------------------
 
     def open_action(self):
-        action = super().open_action()
-        if (
+        """*Transactions* of a synced journal: its statement lines as a bank
+        account reads (Community has no screen of its own for them); and a
+        background import when the last one is old (sync on open)."""
+        if not (
             len(self) == 1
             and self.type in ("bank", "credit")
             and self.bank_statements_source == "online_sync"
             and not self.env.context.get("action_name")
         ):
-            link = self.sudo().bank_sync_link_id
-            if link:
-                link._bank_sync_sync_on_open()
+            return super().open_action()
+        link = self.sudo().bank_sync_link_id
+        if link:
+            link._bank_sync_sync_on_open()
+        return self._bank_sync_lines_action(
+            to_reconcile=self.env.context.get("bank_sync_to_reconcile")
+        )
+
+    def _bank_sync_lines_action(self, to_reconcile=False):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_bank_sync.action_bank_sync_statement_lines"
+        )
+        action["display_name"] = self.display_name
+        action["domain"] = [("journal_id", "=", self.id)]
+        action["context"] = {
+            "create": False,
+            "default_journal_id": self.id,
+            "search_default_to_reconcile": bool(to_reconcile),
+        }
         return action
+
+    def action_bank_sync_to_reconcile(self):
+        """The card's "N to reconcile": the journal's lines not reconciled."""
+        return self._bank_sync_lines_action(to_reconcile=True)

@@ -155,11 +155,9 @@ class BankSyncAccount(models.Model):
 
     def action_view_statement_lines(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Imported Transactions"),
-            "res_model": "account.bank.statement.line",
-            "view_mode": "list,form",
-            "domain": [("bank_sync_account_id", "=", self.id)],
-            "context": {"create": False},
-        }
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account_bank_sync.action_bank_sync_statement_lines"
+        )
+        action["display_name"] = self.env._("Imported Transactions")
+        action["domain"] = [("bank_sync_account_id", "=", self.id)]
+        return action

@@ -22,6 +22,7 @@ from . import (
     test_rights_companies,
     test_seam_example,
     test_security,
+    test_statement_lines,
     test_tokens,
     test_tour,
 )
