@@ -226,7 +226,8 @@ def main(argv=None):
         if args.merge:
             merge(path, pot)
         problems = check(path, pot)
-        name = path.relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+        full = path.resolve()
+        name = full.relative_to(ROOT) if full.is_relative_to(ROOT) else path
         if problems:
             failed = True
             say(f"FAILED {name}: {len(problems)} problem(s) against {pot.name}")
