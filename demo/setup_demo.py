@@ -83,8 +83,12 @@ for account in link.online_account_ids:
     print(
         f"  {journal.code:6} {journal.name:32} {account.iban:22} "
         f"{lines:4} lines  bank balance {account.balance:>12,.2f} "
-        f"{account.currency_id.name}  (new this run: {first.get(journal, 0)})"
+        f"{account.currency_id.name}  Odoo {journal.current_statement_balance:>12,.2f}"
+        f"  (new this run: {first.get(journal, 0)})"
     )
+    currency = journal.currency_id or company.currency_id
+    if currency.compare_amounts(journal.current_statement_balance, account.balance):
+        raise SystemExit(f"{journal.name}: Odoo's balance is not the bank's")
 added_again = sum(second.values())
 print(f"Second import run added {added_again} line(s).")
 if added_again:

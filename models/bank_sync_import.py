@@ -124,6 +124,9 @@ class BankSyncAccount(models.Model):
         with self.link_id._bank_sync_atomic():
             self._store_account_details(client, refreshed)
         created += self._retry_refused(client, earlier)
+        if complete and not self.opening_statement_id and not self.refused_transactions:
+            with self.link_id._bank_sync_atomic():
+                self._book_opening_balance()
         return ImportResult(created, complete, refresh_error, refreshed)
 
     # --- refresh at the provider ---------------------------------------------------

@@ -15,6 +15,7 @@ from . import (
     test_install,
     test_journal,
     test_oauth_state_campaign,
+    test_opening_balance,
     test_provider,
     test_provider_endpoints,
     test_renew,

@@ -16,7 +16,7 @@ class TestJournalFetch(BankSyncCase):
             [("journal_id", "=", journal.id)]
         )
         self.assertEqual(len(lines), 6)
-        self.assertIn(journal.code, action["params"]["message"])
+        self.assertIn(journal.name, action["params"]["message"])
         self.assertIn("6", action["params"]["message"])
 
     def test_buttons_in_the_journal_views(self):
