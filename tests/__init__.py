@@ -2,6 +2,7 @@ from . import (
     test_account_wizard,
     test_clients_import,
     test_connect,
+    test_connect_journal,
     test_consent,
     test_cron,
     test_dashboard,

@@ -15,6 +15,19 @@ class BankSyncLink(models.Model):
         # from the connection's form: confirming closes the dialog on it
         return wizard._get_action(close=True)
 
+    def _bank_sync_mapped(self):
+        """Accounts were mapped: the connection is connected (a connection
+        without a mapped account is not), and their import starts now, in
+        the background."""
+        self.ensure_one()
+        if self.state != "connected" and self._renew_accounts():
+            self._set_state(
+                "connected",
+                message=self.env._("Connected to %s.", self.provider_id.name),
+            )
+        self.sudo().next_sync = fields.Datetime.now()
+        self._bank_sync_trigger_import()
+
 
 class BankSyncAccountWizard(models.TransientModel):
     """The authorised accounts of the connection's bank, each mapped to a bank
@@ -96,6 +109,8 @@ class BankSyncAccountWizard(models.TransientModel):
             )
             for acc in mine
         ]
+        if journal and not journal.bank_account_id:
+            self._preselect(journal, lines)
         returned = {acc.id for acc in mine}
         missing = [acc.id for ref, acc in known.items() if ref not in returned]
         return self.create(
@@ -107,13 +122,34 @@ class BankSyncAccountWizard(models.TransientModel):
             }
         )
 
+    @api.model
+    def _preselect(self, journal, lines):
+        """*Connect bank* from a journal without an account number: the first
+        new account of its currency goes to it (its number is set on
+        Confirm)."""
+        if any(values.get("journal_id") == journal.id for values in lines):
+            return
+        currency = journal.currency_id or journal.company_id.currency_id
+        for values in lines:
+            if (
+                not values.get("online_account_id")
+                and values.get("action") != "map"
+                and values["currency_id"] == currency.id
+            ):
+                values.update(action="map", journal_id=journal.id)
+                return
+
     def _get_action(self, close=False):
         """The dialog of this wizard; ``close``: confirming closes it (the
         connection's form is behind), else it opens the connection."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Fetch Accounts: %s", self.link_id.name),
+            "name": (
+                self.env._("Fetch Accounts: %s", self.link_id.name)
+                if close
+                else self.env._("Connect %s: choose the accounts", self.link_id.name)
+            ),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -138,6 +174,8 @@ class BankSyncAccountWizard(models.TransientModel):
                 created |= journal
             line._apply(journal)
         self.missing_account_ids.write({"missing_at_provider": True})
+        if any(line.action != "ignore" for line in self.line_ids):
+            link._bank_sync_mapped()
         if created:
             link.message_post(
                 body=self.env._(

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
@@ -51,8 +50,15 @@ class BankSyncAccountWizardLine(models.TransientModel):
     journal_id = fields.Many2one(
         "account.journal",
         check_company=True,
-        domain="[('type', '=', 'bank'), ('company_id', '=', company_id)]",
+        domain="[('id', 'in', allowed_journal_ids)]",
     )
+    allowed_journal_ids = fields.Many2many(
+        "account.journal",
+        compute="_compute_allowed_journal_ids",
+        help="The bank journals this account may be mapped to: same currency, "
+        "its account number or none yet, not fed by another online account.",
+    )
+    journal_note = fields.Char(compute="_compute_journal_note")
     first_import_date = fields.Date(
         compute="_compute_first_import_date",
         store=True,
@@ -134,6 +140,44 @@ class BankSyncAccountWizardLine(models.TransientModel):
             .search(domain, limit=1)
         )
 
+    @api.depends("iban", "currency_id", "company_id")
+    def _compute_allowed_journal_ids(self):
+        journals = self.env["account.journal"]
+        for line in self:
+            number = sanitize_account_number(line.iban or "")
+            candidates = journals.search(
+                [
+                    ("type", "=", "bank"),
+                    ("company_id", "=", line.company_id.id),
+                    "|",
+                    ("bank_account_id", "=", False),
+                    ("bank_account_id.sanitized_acc_number", "=", number or "-"),
+                ]
+            )
+            line.allowed_journal_ids = candidates.filtered(
+                lambda j, line=line: (
+                    (j.currency_id or j.company_id.currency_id) == line.currency_id
+                    and not self._synced_elsewhere(j, line.online_account_id)
+                )
+            )
+
+    @api.depends("action", "journal_id", "iban")
+    def _compute_journal_note(self):
+        for line in self:
+            journal = line.journal_id
+            line.journal_note = (
+                line.action == "map"
+                and journal
+                and not journal.bank_account_id
+                and line.iban
+                and self.env._(
+                    "%(journal)s has no account number yet: Confirm sets it to "
+                    "%(iban)s.",
+                    journal=journal.name,
+                    iban=line.iban,
+                )
+            )
+
     @api.depends("journal_id", "action")
     def _compute_first_import_date(self):
         default = fields.Date.context_today(self) - timedelta(days=DEFAULT_HISTORY_DAYS)
@@ -165,119 +209,6 @@ class BankSyncAccountWizardLine(models.TransientModel):
     def _onchange_action(self):
         if self.action != "map":
             self.journal_id = False
-
-    # --- checks -----------------------------------------------------------------------
-
-    def _check_mapping(self):
-        """Refuse what cannot be right: a journal of another IBAN or currency,
-        one already fed by another online account, one journal twice."""
-        taken = {}
-        for line in self:
-            if line.action == "ignore":
-                continue
-            if not line.currency_id:
-                raise UserError(
-                    self.env._(
-                        "The account %(account)s is in %(currency)s, a currency "
-                        "unknown to Odoo: ignore it.",
-                        account=line._label(),
-                        currency=line.currency_code or "?",
-                    )
-                )
-            if line.action == "create":
-                line._check_can_create()
-                continue
-            journal = line.journal_id
-            if not journal:
-                raise UserError(
-                    self.env._(
-                        "Choose the journal of the account %s, or create a new one.",
-                        line._label(),
-                    )
-                )
-            line._check_journal(journal)
-            if journal in taken:
-                raise UserError(
-                    self.env._(
-                        "The journal %(journal)s is chosen for two accounts "
-                        "(%(first)s and %(second)s): one journal receives one "
-                        "account.",
-                        journal=journal.display_name,
-                        first=taken[journal]._label(),
-                        second=line._label(),
-                    )
-                )
-            taken[journal] = line
-
-    def _label(self):
-        return self.iban or self.name or self.provider_ref
-
-    def _check_journal(self, journal):
-        if journal.type != "bank" or journal.company_id != self.wizard_id.company_id:
-            raise UserError(
-                self.env._(
-                    "The journal %s is not a bank journal of this company.",
-                    journal.display_name,
-                )
-            )
-        number = journal.bank_account_id.sanitized_acc_number
-        if not number or number != sanitize_account_number(self.iban or ""):
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s has the bank account %(number)s, not "
-                    "%(iban)s: choose the journal of this account, or create a new "
-                    "one.",
-                    journal=journal.display_name,
-                    number=journal.bank_acc_number or self.env._("(none)"),
-                    iban=self.iban,
-                )
-            )
-        journal_currency = journal.currency_id or journal.company_id.currency_id
-        if journal_currency != self.currency_id:
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s is in %(journal_currency)s but the "
-                    "account %(account)s is in %(currency)s.",
-                    journal=journal.display_name,
-                    journal_currency=journal_currency.name,
-                    account=self._label(),
-                    currency=self.currency_id.name,
-                )
-            )
-        other = self._synced_elsewhere(journal, self.online_account_id)
-        if other:
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s is already synchronized with the "
-                    "online account %(account)s of the connection %(link)s: "
-                    "a journal receives the transactions of one account only.",
-                    journal=journal.display_name,
-                    account=other.display_name,
-                    link=other.link_id.display_name,
-                )
-            )
-
-    def _check_can_create(self):
-        if not self.env["account.journal"].has_access("create"):
-            raise UserError(
-                self.env._(
-                    "Only accounting administrators can create journals: map the "
-                    "account %s to an existing journal, or ask an administrator.",
-                    self._label(),
-                )
-            )
-        same = self._journals_of_number(
-            self.wizard_id.company_id, sanitize_account_number(self.iban or "")
-        )
-        if same:
-            raise UserError(
-                self.env._(
-                    "The journal %(journal)s already has the bank account %(iban)s: "
-                    "map the account to it instead of creating a new journal.",
-                    journal=same[0].display_name,
-                    iban=self.iban,
-                )
-            )
 
     # --- writing ----------------------------------------------------------------------
 
@@ -341,6 +272,10 @@ class BankSyncAccountWizardLine(models.TransientModel):
             return account
         values["journal_id"] = journal.id
         values["first_import_date"] = self.first_import_date
+        if not journal.bank_account_id and self.iban:
+            # shown before Confirm (journal_note); part of mapping, like the
+            # journal's source below
+            journal.sudo().bank_acc_number = self.iban
         if journal.bank_statements_source != "online_sync":
             # Part of mapping the account: a bookkeeper may map a journal they
             # cannot configure.
