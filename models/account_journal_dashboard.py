@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from odoo import fields, models
 from odoo.tools import format_datetime
+from odoo.tools.safe_eval import safe_eval
 
 from .bank_sync_consent import parse_reminder_days
 from .bank_sync_link_state import PROBLEM_STATES, UNCONNECTED_STATES
@@ -14,6 +15,9 @@ from .utils import relative_time
 
 #: "Connected until" turns orange this many days before the end
 EXPIRY_WARNING_DAYS = 15
+#: the reconciliation screen of OCA's account_reconcile_oca, when installed
+#: (an optional companion: Odoo Community has none of its own)
+OCA_RECONCILE_ACTION = "account_reconcile_oca.action_bank_statement_line_reconcile"
 BANK_SYNC_GROUPS = ("account.group_account_user", "account.group_account_manager")
 
 
@@ -99,6 +103,9 @@ class AccountJournal(models.Model):
             "error_message": error and (link.last_error_message or labels[link.state]),
             "can_renew": renew_due,
             "to_reconcile": to_reconcile,
+            # without a reconciliation screen, say which one to install
+            "reconcile_hint": bool(to_reconcile)
+            and not self._bank_sync_reconcile_installed(),
         }
 
     def _bank_sync_expires_in(self, left):
@@ -151,6 +158,8 @@ class AccountJournal(models.Model):
         link = self.sudo().bank_sync_link_id
         if link:
             link._bank_sync_sync_on_open()
+        if self._bank_sync_reconcile_installed():
+            return super().open_action()  # account_reconcile_oca's own screen
         return self._bank_sync_lines_action(
             to_reconcile=self.env.context.get("bank_sync_to_reconcile")
         )
@@ -169,6 +178,23 @@ class AccountJournal(models.Model):
         }
         return action
 
+    def _bank_sync_reconcile_installed(self):
+        """Whether account_reconcile_oca's reconciliation screen is there."""
+        return bool(self.env.ref(OCA_RECONCILE_ACTION, raise_if_not_found=False))
+
     def action_bank_sync_to_reconcile(self):
-        """The card's "N to reconcile": the journal's lines not reconciled."""
-        return self._bank_sync_lines_action(to_reconcile=True)
+        """The card's "N to reconcile": the journal's lines not reconciled, in
+        account_reconcile_oca's screen when it is installed."""
+        self.ensure_one()
+        if not self._bank_sync_reconcile_installed():
+            return self._bank_sync_lines_action(to_reconcile=True)
+        action = self.env["ir.actions.act_window"]._for_xml_id(OCA_RECONCILE_ACTION)
+        context = action.get("context") or "{}"
+        if isinstance(context, str):
+            context = safe_eval(context, {"active_id": self.id})
+        action["context"] = {**context, "default_journal_id": self.id}
+        action["domain"] = [
+            ("journal_id", "=", self.id),
+            ("is_reconciled", "=", False),
+        ]
+        return action

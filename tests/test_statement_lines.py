@@ -60,6 +60,8 @@ class TestStatementLines(BankSyncCase):
         self.env.flush_all()
         card = json.loads(self.journal.kanban_dashboard)["bank_sync"]
         self.assertEqual(card["to_reconcile"], len(self.imported))
+        # Community has no reconciliation screen: the card says what to install
+        self.assertTrue(card["reconcile_hint"])
         action = self.journal.action_bank_sync_to_reconcile()
         self.assertTrue(action["context"]["search_default_to_reconcile"])
 
