@@ -40,6 +40,11 @@ class AuthorizationDenied(BankSyncError):
     (they refused, or the provider reported an error on its page)."""
 
 
+class ConfigurationError(BankSyncError):
+    """Our side of the connection is unusable (TLS trust, a client certificate
+    or key, an address): an administrator must fix the provider's settings."""
+
+
 class ConsentExpired(BankSyncError):
     """The bank consent ended: the user must re-authorise at the provider."""
 
@@ -74,6 +79,12 @@ class InstitutionUnavailable(BankSyncError):
 
 class SynchronizationFailed(BankSyncError):
     """The provider could not refresh the data from the bank, for another reason."""
+
+
+class ImportProblem(BankSyncError):
+    """Raised by the ORM, not a provider: an account's own problem in a run (a
+    transaction refused, an account that could not be imported). Its message
+    is written for the bookkeeper."""
 
 
 class WebhookVerificationError(BankSyncError):

@@ -23,7 +23,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 from urllib3.util.ssl_ import create_urllib3_context
 
-from .errors import BankSyncError, TemporaryError
+from .errors import ConfigurationError, TemporaryError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -237,7 +237,7 @@ class HttpSession:
         try:
             return session.request(method, url, **kwargs)
         except requests.exceptions.SSLError as exc:
-            raise BankSyncError(
+            raise ConfigurationError(
                 f"TLS error talking to {_host(url)}: {_reason(exc)}"
             ) from None
         except requests.exceptions.RetryError as exc:

@@ -254,7 +254,7 @@ class BankSyncLink(models.Model):
         # recomputed here, where tracking is off
         self.flush_recordset(["connected_until"])
         self._bank_sync_store_tokens(None)
-        self.write(
+        self._write_state(
             {
                 "next_sync": False,
                 "authorized_at": False,

@@ -103,7 +103,7 @@ class BankSyncLink(models.Model):
         except errors.BankSyncError as exc:
             client, accounts, problems = None, (), [exc]
         except UserError as exc:  # the provider's configuration is unusable
-            error = errors.BankSyncError(exc.args[0], code="providerConfiguration")
+            error = errors.ConfigurationError(exc.args[0], code="providerConfiguration")
             client, accounts, problems = None, (), [error]
         for index, account in enumerate(accounts):
             if index and self._bank_sync_out_of_time():
@@ -200,7 +200,8 @@ class BankSyncLink(models.Model):
                 )
             )
         if self.last_error_message:
-            lines.append(self.last_error_message)
+            # what went wrong first: the counts below it are what did work
+            lines.insert(0, self.last_error_message)
             return self._bank_sync_notification("\n".join(lines), "warning")
         kind = "success" if any(summary.values()) else "info"
         return self._bank_sync_notification("\n".join(lines), kind)
@@ -260,8 +261,11 @@ class BankSyncAccount(models.Model):
         if isinstance(exc, UserError) and exc.args:
             detail = exc.args[0]
         else:
-            detail = self.env._("unexpected error %s", type(exc).__name__)
-        return errors.BankSyncError(
+            detail = self.env._(
+                "an unexpected problem in Odoo; ask your administrator (the "
+                "server log has the detail)"
+            )
+        return errors.ImportProblem(
             self.env._(
                 "The transactions of %(account)s could not be imported into "
                 "%(journal)s: %(detail)s",

@@ -335,7 +335,7 @@ class BankSyncAccount(models.Model):
         if not noted:
             return None
         details = "; ".join(f"{ref}: {why}" for ref, why in sorted(noted.items()))
-        return errors.InvalidResponse(
+        return errors.ImportProblem(
             self.env._(
                 "%(count)s transactions of %(account)s could not be imported and "
                 "are not in the journal yet; they are asked for again on every "

@@ -56,12 +56,6 @@ class BankSyncLink(models.Model):
         default="execution",
         required=True,
     )
-    last_error_code = fields.Char(copy=False, readonly=True)
-    last_error_message = fields.Text(copy=False, readonly=True)
-    last_error_request_id = fields.Char(
-        string="Provider Request ID", copy=False, readonly=True
-    )
-    error_since = fields.Datetime(copy=False, readonly=True)
     provider_organization_id = fields.Char(copy=False, readonly=True)
     online_account_ids = fields.One2many(
         "bank.sync.account", "link_id", string="Online Accounts"

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
 from ..clients import errors
 
@@ -23,6 +24,7 @@ AUTH_RETRY = timedelta(hours=24)
 #: error class → kind (its handler: ``_apply_sync_outcome``); the first match wins
 ERROR_KINDS = (
     (errors.AuthenticationError, "authentication"),
+    (errors.ConfigurationError, "configuration"),
     (errors.ConsentExpired, "consent_expired"),
     (errors.RateLimited, "transient"),
     (errors.TemporaryError, "transient"),
@@ -31,7 +33,14 @@ ERROR_KINDS = (
     (errors.BankSyncError, "failure"),
 )
 #: when several accounts fail differently, the most severe kind decides
-SEVERITY = ("authentication", "consent_expired", "failure", "transient", "maintenance")
+SEVERITY = (
+    "authentication",
+    "configuration",
+    "consent_expired",
+    "failure",
+    "transient",
+    "maintenance",
+)
 LINK_STATES = [
     ("draft", "Draft"),
     ("connected", "Connected"),
@@ -63,6 +72,17 @@ class BankSyncLink(models.Model):
     state = fields.Selection(
         LINK_STATES, default="draft", required=True, tracking=True, copy=False
     )
+    last_error_code = fields.Char(copy=False, readonly=True)
+    #: what the bookkeeper reads: what happened, who fixes it, how
+    last_error_message = fields.Text(copy=False, readonly=True)
+    #: the provider's own text and codes, for the administrator
+    last_error_detail = fields.Text(
+        copy=False, readonly=True, groups="base.group_system"
+    )
+    last_error_request_id = fields.Char(
+        string="Provider Request ID", copy=False, readonly=True
+    )
+    error_since = fields.Datetime(copy=False, readonly=True)
 
     def write(self, vals):
         """Where a connection's tokens go never changes once it is connected
@@ -93,6 +113,7 @@ class BankSyncLink(models.Model):
             worst = min(problems, key=lambda e: SEVERITY.index(error_kind(e)))
             handlers = {
                 "authentication": self._on_sync_error_authentication,
+                "configuration": self._on_sync_error_configuration,
                 "consent_expired": self._on_sync_error_consent_expired,
                 "maintenance": self._on_sync_error_maintenance,
                 "transient": self._on_sync_error_transient,
@@ -101,7 +122,7 @@ class BankSyncLink(models.Model):
             handlers[error_kind(worst)](worst)
             return
         interval = timedelta(hours=max(1, self.sync_interval_hours or 0))
-        self.write({"next_sync": now + interval, **self._no_error_values()})
+        self._write_state({"next_sync": now + interval, **self._no_error_values()})
         still_missing = self.online_account_ids.filtered(
             lambda a: a.journal_id and a.missing_at_provider
         )
@@ -126,7 +147,7 @@ class BankSyncLink(models.Model):
             authorized = state == "connected" and link.state in AUTHORIZING_STATES
             vals = {}
             if error is not None:
-                vals.update(link._error_values(error))
+                vals.update(link._error_values(error, message))
                 vals["error_since"] = link.error_since or now
             elif state == "connected":
                 vals.update(link._no_error_values())
@@ -134,7 +155,7 @@ class BankSyncLink(models.Model):
             if changed:
                 vals["state"] = state
             # the chatter message below says it all: no tracking message too
-            link.with_context(mail_notrack=True).write(vals)
+            link.with_context(mail_notrack=True)._write_state(vals)
             if changed:
                 link._notify_state_change(state, message)
             if authorized:
@@ -167,12 +188,26 @@ class BankSyncLink(models.Model):
         return None
 
     @api.model
-    def _error_values(self, error):
+    def _error_values(self, error, message=None):
+        """``message``: what a bookkeeper reads (what happened, who fixes it,
+        how); the provider's own text and codes are the administrator's
+        (``last_error_detail``) and the log's."""
         return {
             "last_error_code": error.code or type(error).__name__,
-            "last_error_message": str(error),
+            "last_error_message": message or str(error),
+            "last_error_detail": f"{type(error).__name__}: {error}",
             "last_error_request_id": error.request_id or False,
         }
+
+    def _write_state(self, vals):
+        """``write`` for the state machine: the technical detail of an error
+        is a system field, written in sudo (whoever ran the sync)."""
+        vals = dict(vals)
+        has_detail = "last_error_detail" in vals
+        detail = vals.pop("last_error_detail", False)
+        self.write(vals)
+        if has_detail:
+            self.sudo().write({"last_error_detail": detail})
 
     @api.model
     def _no_error_values(self):
@@ -180,14 +215,15 @@ class BankSyncLink(models.Model):
         return {
             "last_error_code": False,
             "last_error_message": False,
+            "last_error_detail": False,
             "last_error_request_id": False,
             "error_since": False,
         }
 
     def _missing_message(self, accounts):
         return self.env._(
-            "%(provider)s lost access to some accounts (%(accounts)s): re-authorise "
-            "them in %(provider)s, then run Fetch Accounts. Their transactions are "
+            "%(provider)s lost access to some accounts (%(accounts)s): click Renew "
+            "and authorise them again, then Fetch Accounts. Their transactions are "
             "kept.",
             provider=self._provider_label(),
             accounts=", ".join(accounts.mapped("display_name")),
@@ -195,14 +231,40 @@ class BankSyncLink(models.Model):
 
     def _on_sync_error_authentication(self, error):
         self.next_sync = fields.Datetime.now() + AUTH_RETRY
+        if self._bank_sync_user_authorizes():
+            message = self.env._(
+                "%(provider)s no longer accepts Odoo's access to %(bank)s: click "
+                "Renew to authorise it again.",
+                provider=self._provider_label(),
+                bank=self.institution_id.name or self.env._("the bank"),
+            )
+        else:
+            message = self.env._(
+                "%(provider)s refused Odoo's credentials: ask your administrator "
+                "to check the client id and secret of the provider %(name)s.",
+                provider=self._provider_label(),
+                name=self.provider_id.name,
+            )
+        self._set_state("error", message=message, error=error)
+
+    def _bank_sync_user_authorizes(self):
+        """Whether the user gives the access at the provider (Renew fixes a
+        refused access), rather than the integration's credentials."""
+        try:
+            return self.provider_id._build_client(self).user_authorization
+        except UserError:
+            return False
+
+    def _on_sync_error_configuration(self, error):
+        self.next_sync = fields.Datetime.now() + AUTH_RETRY
         self._set_state(
             "error",
             message=self.env._(
-                "The credentials are invalid or the connection is broken: check "
-                "the client id and secret of the provider %(provider)s, or connect "
-                "again. (%(error)s)",
-                provider=self.provider_id.name,
-                error=str(error),
+                "Odoo cannot reach %(provider)s with the provider's settings (its "
+                "certificates, keys or addresses are misconfigured): ask your "
+                "administrator to check the provider %(name)s.",
+                provider=self._provider_label(),
+                name=self.provider_id.name,
             ),
             error=error,
         )
@@ -212,8 +274,9 @@ class BankSyncLink(models.Model):
         self._set_state(
             "expired",
             message=self.env._(
-                "The bank consent has expired: renew the connection (re-authorise "
-                "the accounts in %(provider)s), then fetch the transactions again.",
+                "The bank consent has expired: click Renew and authorise the "
+                "accounts again at %(provider)s; the transactions of the meantime "
+                "are imported afterwards.",
                 provider=self._provider_label(),
             ),
             error=error,
@@ -221,26 +284,22 @@ class BankSyncLink(models.Model):
 
     def _on_sync_error_maintenance(self, error):
         """The bank is in maintenance: no alarm, one note (not one per run)."""
-        values = self._error_values(error)
+        message = self.env._(
+            "%(bank)s is in maintenance: the transactions %(provider)s already had "
+            "were imported; the bank is read again on the next run.",
+            bank=self.institution_id.name or self.env._("The bank"),
+            provider=self._provider_label(),
+        )
+        values = self._error_values(error, message)
         first = self.last_error_code != values["last_error_code"]
-        self.write(
+        self._write_state(
             {
                 **values,
                 "next_sync": fields.Datetime.now() + TRANSIENT_RETRY,
             }
         )
         if first:
-            self.message_post(
-                body=self.env._(
-                    "%(bank)s is in maintenance: the transactions %(provider)s "
-                    "already had were imported; the bank will be read again on the "
-                    "next run. (%(error)s)",
-                    bank=self.institution_id.name or self.env._("The bank"),
-                    provider=self._provider_label(),
-                    error=str(error),
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+            self.message_post(body=message, subtype_xmlid="mail.mt_note")
 
     def _on_sync_error_transient(self, error):
         """Unavailable or rate limited: retried later, silently for a day."""
@@ -248,9 +307,15 @@ class BankSyncLink(models.Model):
         since = self.error_since or now
         retry_after = getattr(error, "retry_after", None)
         delay = timedelta(seconds=retry_after) if retry_after else TRANSIENT_RETRY
-        self.write(
+        message = self.env._(
+            "%(provider)s could not be reached or refused to read the bank now; "
+            "Odoo tries again at %(when)s by itself.",
+            provider=self._provider_label(),
+            when=format_datetime(self.env, now + delay, dt_format="short"),
+        )
+        self._write_state(
             {
-                **self._error_values(error),
+                **self._error_values(error, message),
                 "error_since": since,
                 "next_sync": now + delay,
             }
@@ -259,12 +324,12 @@ class BankSyncLink(models.Model):
             self._set_state(
                 "error",
                 message=self.env._(
-                    "%(provider)s has been unavailable or refusing the "
-                    "synchronization since %(since)s; it is retried automatically. "
-                    "(%(error)s)",
+                    "%(provider)s has been unavailable since %(since)s; it is retried "
+                    "automatically (next at %(when)s). If it lasts, ask your "
+                    "administrator to check the provider's status.",
                     provider=self._provider_label(),
-                    since=fields.Datetime.to_string(since),
-                    error=str(error),
+                    since=format_datetime(self.env, since, dt_format="short"),
+                    when=format_datetime(self.env, now + delay, dt_format="short"),
                 ),
                 error=error,
             )
@@ -274,11 +339,19 @@ class BankSyncLink(models.Model):
         self.next_sync = fields.Datetime.now() + interval
         self._set_state(
             "error",
-            message=self.env._(
-                "The synchronization failed: %(error)s. It is retried "
-                "automatically; if it persists, give the request id to the "
-                "provider's support.",
-                error=str(error),
-            ),
+            message=self._failure_message(error, self.next_sync),
             error=error,
+        )
+
+    def _failure_message(self, error, retry_at):
+        """An account's own message (a refused transaction, an isolated
+        failure) is already written for people; a provider's is not."""
+        if isinstance(error, errors.ImportProblem):
+            return error.message
+        return self.env._(
+            "The synchronization failed: %(provider)s could not read the bank. "
+            "Odoo tries again at %(when)s; if it keeps failing, ask your "
+            "administrator (the detail is on the connection).",
+            provider=self._provider_label(),
+            when=format_datetime(self.env, retry_at, dt_format="short"),
         )

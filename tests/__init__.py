@@ -11,6 +11,7 @@ from . import (
     test_engine,
     test_engine_errors,
     test_engine_resilience,
+    test_error_messages,
     test_fault_campaign,
     test_http,
     test_install,
