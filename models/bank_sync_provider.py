@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..clients import errors
+from ..clients import errors, pem
 from .const import DEFAULT_POLL_INTERVAL, OAUTH_RETURN_PATH, POLL_INTERVAL_PARAM
 
 #: the hosts plain http may reach (a simulator on this machine)
@@ -241,6 +241,77 @@ class BankSyncProvider(models.Model):
                         provider.name,
                     )
                 )
+
+    @api.constrains(
+        "ca_bundle", "client_certificate", "client_private_key", "client_key_password"
+    )
+    def _check_pasted_credentials(self):
+        """A certificate or key pasted in the wrong field, or one that does
+        not open, is said on save (not at the first synchronization)."""
+        for provider in self.sudo():
+            for name, problem in provider._pem_problems():
+                if problem:
+                    raise ValidationError(provider._pem_message(name, problem))
+
+    def _pem_problems(self):
+        if self.ca_bundle:
+            yield "ca_bundle", pem.certificate_problem(self.ca_bundle)
+        if self.client_certificate:
+            yield (
+                "client_certificate",
+                pem.certificate_problem(self.client_certificate, allow_key=True),
+            )
+        key, password = self.client_private_key, self.client_key_password
+        if key:
+            problem = pem.private_key_problem(key, password)
+            certificate = self.client_certificate
+            paired = certificate and not pem.certificate_problem(
+                certificate, allow_key=True
+            )
+            if (
+                not problem
+                and paired
+                and not pem.key_matches_certificate(key, certificate, password)
+            ):
+                problem = "mismatch"
+            yield "client_private_key", problem
+
+    def _pem_message(self, name, problem):
+        field = self._fields[name]._description_string(self.env)
+        texts = {
+            "private_key": self.env._(
+                "%(field)s of %(provider)s holds a private key: paste the "
+                "certificate there (-----BEGIN CERTIFICATE-----), and the key in "
+                "Client Private Key.",
+                field=field,
+                provider=self.name,
+            ),
+            "certificate": self.env._(
+                "%(field)s of %(provider)s holds a certificate, not a private key: "
+                "paste the certificate in Client Certificate (or, for the "
+                "authority to trust, in CA Certificate).",
+                field=field,
+                provider=self.name,
+            ),
+            "password": self.env._(
+                "%(field)s of %(provider)s does not open with the Private Key "
+                "Password: check the password (empty for a key without one).",
+                field=field,
+                provider=self.name,
+            ),
+            "mismatch": self.env._(
+                "%(field)s of %(provider)s is not the key of its Client "
+                "Certificate: paste the key that belongs to that certificate.",
+                field=field,
+                provider=self.name,
+            ),
+        }
+        return texts.get(problem) or self.env._(
+            "%(field)s of %(provider)s is not a readable PEM text (it should "
+            "start with -----BEGIN ...-----): paste it again, whole.",
+            field=field,
+            provider=self.name,
+        )
 
     def _compute_institution_count(self):
         groups = self.env["bank.sync.institution"]._read_group(

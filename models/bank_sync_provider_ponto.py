@@ -2,7 +2,9 @@
 defaults and its hooks (``bank_sync_provider.py`` lists them)."""
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
+from ..clients import pem
 from ..clients.ponto import PontoClient
 
 #: default API base URL per Ponto profile (the same for sandbox and live: the
@@ -37,6 +39,13 @@ class BankSyncProvider(models.Model):
     application_id = fields.Char(
         string="Application ID", help="The audience of Ponto Connect's webhooks."
     )
+
+    @api.constrains("signature_key")
+    def _check_ponto_signature_key(self):
+        for provider in self.sudo().filtered("signature_key"):
+            problem = pem.private_key_problem(provider.signature_key)
+            if problem:
+                raise ValidationError(provider._pem_message("signature_key", problem))
 
     def _get_default_urls(self):
         if self.code != "ponto":

@@ -193,3 +193,37 @@ class BankSyncCase(LoopbackRequestsMixin, TransactionCase):
             }
         )
         return account, journal
+
+
+def key_pair(password=None):
+    """A readable RSA private key (PEM, encrypted with ``password``) and its
+    self-signed certificate (PEM): for tests that need credentials that
+    pass the provider's checks."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bank sync test")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.datetime(2020, 1, 1))
+        .not_valid_after(datetime.datetime(2049, 12, 31))
+        .sign(key, hashes.SHA256())
+    )
+    encryption = (
+        serialization.BestAvailableEncryption(password.encode())
+        if password
+        else serialization.NoEncryption()
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    ).decode()
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()

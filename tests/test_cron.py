@@ -77,7 +77,12 @@ class TestCron(BankSyncCase):
         self.map_account(wrong_secret, self.sim.ACCOUNT_CHECKING_ID)
         broken = self.other_provider(name="Ponto (broken CA)")
         misconfigured = self.make_link(provider=broken)
-        broken.ca_bundle = BROKEN_CA
+        # a CA that no longer reads (saved before the checks of issue 9)
+        self.env.cr.execute(
+            "UPDATE bank_sync_provider SET ca_bundle = %s WHERE id = %s",
+            (BROKEN_CA, broken.id),
+        )
+        broken.invalidate_recordset(["ca_bundle"])
         # a journal Odoo cannot create lines in: the import itself crashes
         # (not a provider error): the cron survives any exception
         crashing = self.make_link(institution_ref=self.sim.FI_BNP_ID)

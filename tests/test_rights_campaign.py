@@ -9,7 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase
+from .common import BankSyncCase, key_pair
+
+KEY, CERTIFICATE = key_pair("key-password")
+SIGNATURE_KEY = key_pair()[0]
 
 #: the fields only Settings administrators may read or write, per model
 SYSTEM_FIELDS = {
@@ -56,10 +59,10 @@ class TestRightsCampaign(BankSyncCase):
         self.provider.write(
             {
                 "authorization_url": "https://auth.example/oauth2/auth",
-                "client_certificate": "-----BEGIN CERTIFICATE-----\ncc\n",
-                "client_private_key": "-----BEGIN PRIVATE KEY-----\nxx\n",
+                "client_certificate": CERTIFICATE,
+                "client_private_key": KEY,
                 "client_key_password": "key-password",
-                "signature_key": "-----BEGIN PRIVATE KEY-----\nyy\n",
+                "signature_key": SIGNATURE_KEY,
             }
         )
         self.records = {

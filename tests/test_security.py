@@ -1,7 +1,10 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase
+from .common import BankSyncCase, key_pair
+
+KEY, CERTIFICATE = key_pair("key-password")
+SIGNATURE_KEY = key_pair()[0]
 
 PROVIDER_SECRETS = (
     "client_secret",
@@ -37,9 +40,10 @@ class TestSecrets(BankSyncCase):
             {
                 "name": "Ponto with keys",
                 "client_secret": "keys-secret",
-                "client_private_key": "-----BEGIN PRIVATE KEY-----\nxx\n",
+                "client_private_key": KEY,
                 "client_key_password": "key-password",
-                "signature_key": "-----BEGIN PRIVATE KEY-----\nyy\n",
+                "client_certificate": CERTIFICATE,
+                "signature_key": SIGNATURE_KEY,
             }
         )
         self.link = self.make_link()
@@ -117,12 +121,23 @@ class TestSecrets(BankSyncCase):
         self.assertIn("bank_sync_link_id", accountant_arch)
 
     def test_unreadable_key_is_a_clear_error(self):
-        with self.assertRaises(UserError) as caught:
-            self.provider_keys.with_user(self.accountant)._build_client()
-        message = str(caught.exception)
-        self.assertIn("Ponto with keys", message)
-        for secret in ("keys-secret", "key-password", "xx", "yy"):
-            self.assertNotIn(secret, message.replace("misconfigured", ""))
+        """Said on save, in words, without the secrets (issue 9)."""
+        provider = self.provider_keys.with_user(self.admin)
+        for values, words in (
+            ({"client_private_key": "-----BEGIN PRIVATE KEY-----\nxx\n"}, "PEM"),
+            ({"client_private_key": CERTIFICATE}, "holds a certificate"),
+            ({"ca_bundle": KEY}, "holds a private key"),
+            ({"client_key_password": "not it"}, "does not open"),
+            ({"client_private_key": key_pair("key-password")[0]}, "not the key"),
+        ):
+            with self.subTest(values=list(values)):
+                with self.assertRaises(ValidationError) as caught:
+                    provider.write(values)
+                message = str(caught.exception)
+                self.assertIn("Ponto with keys", message)
+                self.assertIn(words, message)
+                for secret in ("keys-secret", "key-password", "not it"):
+                    self.assertNotIn(secret, message)
 
     def test_accounting_user_rights(self):
         Provider = self.env["bank.sync.provider"].with_user(self.accountant)
