@@ -28,4 +28,5 @@ from . import (
     test_statement_lines,
     test_tokens,
     test_tour,
+    test_translations_ui,
 )
