@@ -7,6 +7,7 @@ from . import (
     test_dashboard,
     test_disconnect,
     test_engine,
+    test_engine_first_import,
     test_engine_errors,
     test_engine_resilience,
     test_fault_campaign,

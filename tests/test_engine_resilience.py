@@ -5,22 +5,22 @@ currency Odoo does not know, and time budgets that cut an import in pieces.
 
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 BUDGET_PARAM = "account_bank_sync.cron_time_budget"
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
 
 
 @tagged("post_install", "-at_install")
-class TestIsolation(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link()
-        self.checking, self.checking_journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID
+class TestIsolation(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.checking, cls.checking_journal = cls.linked_account(
+            cls.sim.ACCOUNT_CHECKING_ID
         )
-        self.savings, self.savings_journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+        cls.savings, cls.savings_journal = cls.map_account(
+            cls.link, cls.sim.ACCOUNT_SAVINGS_ID
         )
 
     def test_one_bad_account_does_not_block_the_other(self):
@@ -89,14 +89,14 @@ class TestIsolation(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRefusedRefresh(BankSyncCase):
+class TestRefusedRefresh(PontoCommon):
     """Defect 7: what Ponto already holds is read even when the bank is not."""
 
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link()
-        self.savings, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.savings, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_SAVINGS_ID
         )
 
     def synchronized_elsewhere(self, count=2):
@@ -131,22 +131,22 @@ class TestRefusedRefresh(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestTimeBudget(BankSyncCase):
+class TestTimeBudget(PontoCommon):
     """Defect 4: budgeted batches, resumed where they stopped, the overrunning
     connection behind the others."""
 
     sim_knobs = {"initial_history_count": None}  # the whole seeded history
 
-    def setUp(self):
-        super().setUp()
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         # 0 s: every call does one page of one connection, then hands over
-        self.env["ir.config_parameter"].set_param(BUDGET_PARAM, "0")
-        self.link = self.make_link()
-        self.checking, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID, first_import_date=False
+        cls.env["ir.config_parameter"].set_param(BUDGET_PARAM, "0")
+        cls.link, cls.checking, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_CHECKING_ID, first_import_date=False
         )
-        self.booked = [
-            t["id"] for t in self.sim.visible_transactions(self.sim.ACCOUNT_CHECKING_ID)
+        cls.booked = [
+            t["id"] for t in cls.sim.visible_transactions(cls.sim.ACCOUNT_CHECKING_ID)
         ]
 
     def cron(self):
