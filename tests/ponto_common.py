@@ -55,6 +55,9 @@ def ponto_connect_values(sim, ca, company, **values):
 
 
 PROVIDER_VALUES = {"api": ponto_api_values, "connect": ponto_connect_values}
+#: the simulator's own default: a synchronization is pending, then running,
+#: then final (two polls)
+SIM_POLLING = {"sync_polls": 2}
 
 
 def start_simulator(knobs, cleanup):
@@ -74,8 +77,12 @@ class PontoCommon(BankSyncCommon):
     on it. A subclass's ``setUpClass`` may prepare the simulator too (queue
     transactions, import once): every test starts from there."""
 
-    #: knobs of the class's simulator (restored before each test)
-    sim_knobs = {}
+    #: knobs of the class's simulator (restored before each test). By default
+    #: a synchronization is final when created: the client's polling costs
+    #: 0.2 s a poll against the simulator and is proven where it matters (the
+    #: classes with ``SIM_POLLING``, a slow synchronization, the fault
+    #: campaign's scenarios, tests_standalone)
+    sim_knobs = {"sync_polls": 0}
 
     @classmethod
     def setUpClass(cls):

@@ -5,7 +5,7 @@ currency Odoo does not know, and time budgets that cut an import in pieces.
 
 from odoo.tests import tagged
 
-from .ponto_common import PontoCommon
+from .ponto_common import SIM_POLLING, PontoCommon
 
 BUDGET_PARAM = "account_bank_sync.cron_time_budget"
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
@@ -92,6 +92,8 @@ class TestIsolation(PontoCommon):
 class TestRefusedRefresh(PontoCommon):
     """Defect 7: what Ponto already holds is read even when the bank is not."""
 
+    sim_knobs = SIM_POLLING  # synchronizations that take polls, or never end
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -135,7 +137,8 @@ class TestTimeBudget(PontoCommon):
     """Defect 4: budgeted batches, resumed where they stopped, the overrunning
     connection behind the others."""
 
-    sim_knobs = {"initial_history_count": None}  # the whole seeded history
+    # the whole seeded history; synchronizations that take polls (time)
+    sim_knobs = {**SIM_POLLING, "initial_history_count": None}
 
     @classmethod
     def setUpClass(cls):
