@@ -78,10 +78,10 @@ class PontoCommon(BankSyncCommon):
     transactions, import once): every test starts from there."""
 
     #: knobs of the class's simulator (restored before each test). By default
-    #: a synchronization is final when created: the client's polling costs
-    #: 0.2 s a poll against the simulator and is proven where it matters (the
-    #: classes with ``SIM_POLLING``, a slow synchronization, the fault
-    #: campaign's scenarios, tests_standalone)
+    #: a synchronization is final when created: the client sleeps 0.2 s before
+    #: each poll, and the polling is proven where it is the subject (the time
+    #: budgets with ``SIM_POLLING``, a synchronization that never ends, the
+    #: fault campaign's scenarios, tests_standalone)
     sim_knobs = {"sync_polls": 0}
 
     @classmethod

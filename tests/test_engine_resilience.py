@@ -92,8 +92,6 @@ class TestIsolation(PontoCommon):
 class TestRefusedRefresh(PontoCommon):
     """Defect 7: what Ponto already holds is read even when the bank is not."""
 
-    sim_knobs = SIM_POLLING  # synchronizations that take polls, or never end
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
