@@ -157,7 +157,8 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         """Back to the last :meth:`checkpoint`, its clock reading included (the
         clock runs on from there), or to what a new simulator starts with when
         none was taken. The server, its port and its TLS material (CA, server
-        certificate, client certificates issued) stay: nothing is regenerated."""
+        certificate, client certificates issued) stay: nothing is regenerated.
+        A request still in flight (a ``slow`` fault) is not waited for."""
         with self.lock:
             if self._checkpoint is None:
                 self._seed_state()
