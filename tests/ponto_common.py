@@ -55,9 +55,6 @@ def ponto_connect_values(sim, ca, company, **values):
 
 
 PROVIDER_VALUES = {"api": ponto_api_values, "connect": ponto_connect_values}
-#: the simulator's own default: a synchronization is pending, then running,
-#: then final (two polls)
-SIM_POLLING = {"sync_polls": 2}
 
 
 def start_simulator(knobs, cleanup):
@@ -77,11 +74,11 @@ class PontoCommon(BankSyncCommon):
     on it. A subclass's ``setUpClass`` may prepare the simulator too (queue
     transactions, import once): every test starts from there."""
 
-    #: knobs of the class's simulator (restored before each test). By default
-    #: a synchronization is final when created: the client sleeps 0.2 s before
-    #: each poll, and the polling is proven where it is the subject (the time
-    #: budgets with ``SIM_POLLING``, a synchronization that never ends, the
-    #: fault campaign's scenarios, tests_standalone)
+    #: knobs of the class's simulator (restored before each test). Here a
+    #: synchronization is final when created: the client sleeps 0.2 s before
+    #: each poll, and the polling is proven where it is the subject (the
+    #: synchronization that never ends in test_engine_resilience, the fault
+    #: campaign's scenarios with polls, tests_standalone)
     sim_knobs = {"sync_polls": 0}
 
     @classmethod

@@ -5,7 +5,7 @@ currency Odoo does not know, and time budgets that cut an import in pieces.
 
 from odoo.tests import tagged
 
-from .ponto_common import SIM_POLLING, PontoCommon
+from .ponto_common import PontoCommon
 
 BUDGET_PARAM = "account_bank_sync.cron_time_budget"
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
@@ -135,8 +135,8 @@ class TestTimeBudget(PontoCommon):
     """Defect 4: budgeted batches, resumed where they stopped, the overrunning
     connection behind the others."""
 
-    # the whole seeded history; synchronizations that take polls (time)
-    sim_knobs = {**SIM_POLLING, "initial_history_count": None}
+    # the whole seeded history, synchronizations final when created
+    sim_knobs = {**PontoCommon.sim_knobs, "initial_history_count": None}
 
     @classmethod
     def setUpClass(cls):
