@@ -2,7 +2,7 @@
 REQUIRE_ODOO ?= 0
 export REQUIRE_ODOO
 
-.PHONY: test test-standalone test-odoo lint fix pot pot-check demo chaos bench
+.PHONY: test test-standalone test-odoo lint fix pot pot-check po-check demo chaos bench
 
 test:
 	bash .ci/test.sh all
@@ -28,6 +28,12 @@ pot:
 # Fails when the committed .pot differs from a fresh export (CI runs it).
 pot-check:
 	bash .ci/test.sh pot-check
+
+# Fails when an i18n/*.po misses a message of the .pot, leaves one empty or
+# fuzzy, keeps one the .pot no longer has, or changes its placeholders/markup.
+# After a new export: python3 .ci/po_check.py --merge, then translate.
+po-check:
+	bash .ci/test.sh po-check
 
 # README.rst is generated from readme/*.rst and the manifest (.ci/readme.py).
 .PHONY: readme readme-check

@@ -10,6 +10,8 @@
 #                           the full-sized ones through .ci/chaos.sh)
 #   .ci/test.sh pot         regenerate i18n/account_bank_sync.pot
 #   .ci/test.sh pot-check   fail when the committed .pot is not a fresh export
+#   .ci/test.sh po-check    fail when an i18n/*.po misses, leaves untranslated or
+#                           garbles a message of the .pot (.ci/po_check.py)
 #   .ci/test.sh readme      regenerate README.rst from readme/*.rst (.ci/readme.py)
 #   .ci/test.sh readme-check  fail when README.rst is not a fresh generation
 #
@@ -208,6 +210,9 @@ case "${1:-all}" in
         detect_odoo || { echo "FAILED: $(no_odoo)"; exit 1; }
         check_pot
         ;;
+    po-check)
+        "$PYTHON" "$ROOT/.ci/po_check.py"
+        ;;
     readme)
         "$PYTHON" "$ROOT/.ci/readme.py"
         ;;
@@ -242,7 +247,7 @@ case "${1:-all}" in
         [ "$standalone_rc" -eq 0 ] && [ "$odoo_rc" -eq 0 ] && [ "$chaos_rc" -eq 0 ]
         ;;
     *)
-        echo "usage: $0 [all|standalone|odoo|chaos|pot]" >&2
+        echo "usage: $0 [all|standalone|odoo|chaos|pot|pot-check|po-check|readme|readme-check]" >&2
         exit 2
         ;;
 esac

@@ -9,6 +9,7 @@ from . import (
     test_dashboard_consent,
     test_disconnect,
     test_engine,
+    test_engine_first_import,
     test_engine_errors,
     test_engine_resilience,
     test_error_messages,

@@ -8,8 +8,6 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from .common import ponto_api_values, ponto_connect_values, start_simulator
-
 CENT = Decimal("0.01")
 #: the simulator's banks are Belgian: a booking date is a Brussels calendar day
 BANK_ZONE = ZoneInfo("Europe/Brussels")
@@ -27,14 +25,17 @@ def bank_day(transaction):
 
 
 class CampaignMixin:
+    """On top of PontoHttpCommon (its simulator and providers). The stage is
+    set per test: the campaign is one test, and the Connect authorization
+    goes through Odoo's return route with the test's HTTP session."""
+
+    # Knobs: synchronizations final at creation (a scenario asks for polls),
+    # no quota (the campaign runs dozens of times per simulated day; one
+    # scenario spends it), pages of 10 so that paging happens every run.
+    sim_knobs = {"sync_polls": 0, "unattended_quota": None, "page_limit_max": 10}
+
     def setUp(self):
         super().setUp()
-        # Knobs: synchronizations final at creation (a scenario asks for polls),
-        # no quota (the campaign runs dozens of times per simulated day; one
-        # scenario spends it), pages of 10 so that paging happens every run.
-        self.sim, ca = start_simulator(
-            self, sync_polls=0, unattended_quota=None, page_limit_max=10
-        )
         for ref in self.sim.store.accounts:  # BNP's consent ends in 10 days
             self.sim.renew_consent(ref)
         sim = self.sim
@@ -44,16 +45,13 @@ class CampaignMixin:
             "bnp": sim.ACCOUNT_BNP_ID,
             "kbc": sim.FI_KBC_ID,
         }
-        self.admin = self.env.ref("base.user_admin")
-        self.admin.groups_id = [(4, self.env.ref("account.group_account_user").id)]
-        self.eur = self.env.ref("base.EUR")
+        self.grant_full_accounting(self.admin)
         self.eur.active = True
-        company = self.env.company
-        providers = self.env["bank.sync.provider"]
-        api = providers.create(ponto_api_values(sim, ca, company))
-        connect = providers.create(ponto_connect_values(sim, ca, company))
-        self.api_link = self.make_link(api, sim.FI_KBC_ID)
-        self.connect_link = self.make_link(connect, sim.FI_BNP_ID)
+        admin = {"user_id": self.admin.id}
+        self.api_link = self.make_link(self.provider, sim.FI_KBC_ID, **admin)
+        self.connect_link = self.make_link(
+            self.connect_provider, sim.FI_BNP_ID, **admin
+        )
         self.links = self.api_link | self.connect_link
         self.user_authorizes(self.connect_link)
         self.integrations = {
@@ -73,23 +71,6 @@ class CampaignMixin:
             self.assertEqual(link.state, "connected", link.last_error_message)
 
     # --- the stage ---
-
-    def make_link(self, provider, institution_ref):
-        institutions = self.env["bank.sync.institution"]
-        institutions._refresh_from_provider(provider)
-        institution = institutions.search(
-            [("provider_id", "=", provider.id), ("provider_ref", "=", institution_ref)]
-        )
-        self.assertTrue(institution)
-        return self.env["bank.sync.link"].create(
-            {
-                "provider_id": provider.id,
-                "institution_id": institution.id,
-                "company_id": provider.company_id.id,
-                "state": "connected",
-                "user_id": self.admin.id,
-            }
-        )
 
     def map(self, link, key, first_import_date):
         """Map the simulator's account ``key`` to a new journal (what the account

@@ -4,23 +4,27 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAccountWizard(BankSyncCase):
+class TestAccountWizard(PontoCommon):
     """Fetch Accounts: the authorised accounts of the connection's bank only,
     mapped to new or existing bank journals; real HTTPS to the simulator."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link = cls.make_link()  # KBC, custom integration
+        cls.kbc_ibans = {
+            cls.sim.ACCOUNT_CHECKING_ID: cls.sim.ACCOUNT_IBANS["kbc-checking"],
+            cls.sim.ACCOUNT_SAVINGS_ID: cls.sim.ACCOUNT_IBANS["kbc-savings"],
+        }
+
     def setUp(self):
         super().setUp()
-        self.link = self.make_link()  # KBC, custom integration
+        # the simulator's own record (a reset gives the simulator new ones)
         self.integration = self.sim.store.integrations[self.sim.custom_integration_id]
-        self.eur = self.env.ref("base.EUR")
-        self.kbc_ibans = {
-            self.sim.ACCOUNT_CHECKING_ID: self.sim.ACCOUNT_IBANS["kbc-checking"],
-            self.sim.ACCOUNT_SAVINGS_ID: self.sim.ACCOUNT_IBANS["kbc-savings"],
-        }
 
     # --- helpers -------------------------------------------------------------
 

@@ -1,57 +1,16 @@
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
-
-import requests
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
-from .common import (
-    LoopbackRequestsMixin,
-    ponto_api_values,
-    ponto_connect_values,
-    start_simulator,
-)
-
-RETURN_PATH = "/bank_sync/oauth/return"
-
-
-class BankSyncHttpCase(LoopbackRequestsMixin, HttpCase):
-    """``tests/common.py``'s setup (a fresh simulator per test, both Ponto
-    profiles configured on it) for an HttpCase: the OAuth return goes through
-    Odoo's HTTP server as a logged-in user."""
-
-    def setUp(self):
-        super().setUp()
-        self.sim, self.sim_ca = start_simulator(self)
-        self.company = self.env.company
-        self.company.country_id = self.env.ref("base.be")  # a Belgian company
-        self.admin = self.env.ref("base.user_admin")
-        providers = self.env["bank.sync.provider"]
-        self.provider = providers.create(
-            ponto_api_values(self.sim, self.sim_ca, self.company)
-        )
-        self.connect_provider = providers.create(
-            ponto_connect_values(self.sim, self.sim_ca, self.company)
-        )
-
-    def institution(self, provider, ref):
-        institutions = self.env["bank.sync.institution"]
-        found = institutions.search(
-            [("provider_id", "=", provider.id), ("provider_ref", "=", ref)]
-        )
-        if not found:
-            institutions._refresh_from_provider(provider)
-            found = institutions.search(
-                [("provider_id", "=", provider.id), ("provider_ref", "=", ref)]
-            )
-        return found
+from .http_common import OAUTH_RETURN_PATH
+from .ponto_common import PontoHttpCommon
 
 
 @tagged("post_install", "-at_install")
-class TestConnectWizard(BankSyncHttpCase):
+class TestConnectWizard(PontoHttpCommon):
     def wizard(self, provider, ref=None, user=None, **values):
         institution = self.institution(provider, ref or self.sim.FI_KBC_ID)
         return (
@@ -157,15 +116,16 @@ class TestConnectWizard(BankSyncHttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConnectAuthorization(BankSyncHttpCase):
+class TestConnectAuthorization(PontoHttpCommon):
     """Ponto Connect: authorization code + PKCE, the state bound to the user
     and the connection, single use, 10 minutes."""
 
-    def setUp(self):
-        super().setUp()
-        self.institution_kbc = self.institution(
-            self.connect_provider, self.sim.FI_KBC_ID
-        )
+    return_path = OAUTH_RETURN_PATH
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.institution_kbc = cls.institution(cls.connect_provider)
 
     def start(self, user=None):
         wizard = (
@@ -187,29 +147,6 @@ class TestConnectAuthorization(BankSyncHttpCase):
         )
         self.assertEqual(link.state, "draft")
         return action["url"], link
-
-    def authorize_in_browser(self, auth_url, decision="authorize"):
-        """What the user does on Ponto's page: GET it, POST the form."""
-        page = requests.get(auth_url, verify=self.sim.ca_file, timeout=10)
-        self.assertEqual(page.status_code, 200)
-        request_id = re.search(r'name="auth_request" value="([^"]+)"', page.text)[1]
-        answer = requests.post(
-            self.sim.authorization_url,
-            data={"auth_request": request_id, "decision": decision},
-            verify=self.sim.ca_file,
-            allow_redirects=False,
-            timeout=10,
-        )
-        self.assertEqual(answer.status_code, 302)
-        return answer.headers["Location"]
-
-    def back_to_odoo(self, redirect_url, login="admin"):
-        self.assertTrue(redirect_url.startswith(self.base_url() + RETURN_PATH))
-        parts = urlsplit(redirect_url)
-        self.authenticate(login, login)
-        response = self.url_open(f"{parts.path}?{parts.query}", allow_redirects=False)
-        self.env.invalidate_all()
-        return response
 
     def tokens(self, link):
         link = link.sudo()
@@ -294,7 +231,7 @@ class TestConnectAuthorization(BankSyncHttpCase):
     def test_forged_state(self):
         _auth_url, link = self.start()
         response = self.back_to_odoo(
-            f"{self.base_url()}{RETURN_PATH}?code=stolen&state=forged"
+            f"{self.base_url()}{OAUTH_RETURN_PATH}?code=stolen&state=forged"
         )
         self.assert_refused(response, link, "This authorization link is not valid")
         self.assertEqual(self.sim.count("POST", "*/oauth2/token"), 0)
@@ -349,7 +286,9 @@ class TestConnectAuthorization(BankSyncHttpCase):
 
     def test_anonymous_return_goes_to_login(self):
         _auth_url, link = self.start()
-        response = self.url_open(f"{RETURN_PATH}?code=x&state=y", allow_redirects=False)
+        response = self.url_open(
+            f"{OAUTH_RETURN_PATH}?code=x&state=y", allow_redirects=False
+        )
         self.assertIn(response.status_code, (302, 303))
         self.assertIn("/web/login", response.headers["Location"])
         self.assertEqual(link.state, "draft")

@@ -6,13 +6,13 @@ it accepts."""
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
 
 
 @tagged("post_install", "-at_install")
-class TestConnectJournal(BankSyncCase):
+class TestConnectJournal(PontoCommon):
     def setUp(self):
         super().setUp()
         self.eur = self.env.ref("base.EUR")

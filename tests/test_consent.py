@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 #: the day the tests start (03:00 UTC, when the daily cron runs)
 START = datetime(2026, 3, 1, 3, 0)
@@ -21,7 +21,7 @@ FR_SUBJECT = (
 
 
 @tagged("post_install", "-at_install")
-class TestConnectedUntil(BankSyncCase):
+class TestConnectedUntil(PontoCommon):
     def test_from_the_provider(self):
         link = self.make_link()
         checking, _j = self.map_account(link, self.sim.ACCOUNT_CHECKING_ID)
@@ -94,16 +94,17 @@ class TestConnectedUntil(BankSyncCase):
         self.assertIn('name="bank_sync_reminder_days"', view)
 
 
-class ConsentCase(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.env["res.lang"]._activate_lang("fr_FR")
-        self.template = self.env.ref(
+class ConsentCase(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("fr_FR")
+        cls.template = cls.env.ref(
             "account_bank_sync.mail_template_bank_sync_consent_reminder"
         )
-        self.template.with_context(lang="fr_FR").subject = FR_SUBJECT
-        self.responsible = new_test_user(
-            self.env,
+        cls.template.with_context(lang="fr_FR").subject = FR_SUBJECT
+        cls.responsible = new_test_user(
+            cls.env,
             login="comptable",
             name="Comptable",
             email="comptable@example.com",
@@ -111,20 +112,20 @@ class ConsentCase(BankSyncCase):
             lang="fr_FR",
             notification_type="email",
         )
-        self.follower = new_test_user(
-            self.env,
+        cls.follower = new_test_user(
+            cls.env,
             login="follower",
             name="Follower",
             email="follower@example.com",
             groups="account.group_account_user",
             notification_type="email",
         )
-        self.link = self.make_link(user_id=self.responsible.id)
-        self.link.message_subscribe(partner_ids=self.follower.partner_id.ids)
-        self.account, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID, consent_expires_at=DEADLINE
+        cls.link = cls.make_link(user_id=cls.responsible.id)
+        cls.link.message_subscribe(partner_ids=cls.follower.partner_id.ids)
+        cls.account, cls.journal = cls.map_account(
+            cls.link, cls.sim.ACCOUNT_CHECKING_ID, consent_expires_at=DEADLINE
         )
-        self.renew_type = self.env.ref(
+        cls.renew_type = cls.env.ref(
             "account_bank_sync.mail_activity_type_bank_sync_renew"
         )
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import BankSyncCase, ponto_api_values
+from .ponto_common import PontoCommon
 
 BROKEN_CA = (
     "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
@@ -14,19 +14,17 @@ BROKEN_CA = (
 
 
 @tagged("post_install", "-at_install")
-class TestCron(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.cron = self.env.ref(
+class TestCron(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env.ref(
             "account_bank_sync.ir_cron_bank_sync_import_transactions"
         )
-        self.links = self.env["bank.sync.link"]
+        cls.links = cls.env["bank.sync.link"]
 
     def other_provider(self, **values):
-        values = {"name": "Ponto (other)", **values}
-        return self.env["bank.sync.provider"].create(
-            ponto_api_values(self.sim, self.sim_ca, self.company, **values)
-        )
+        return self.create_provider("api", **{"name": "Ponto (other)", **values})
 
     def test_cron_record(self):
         self.assertEqual(self.cron.name, "Bank Synchronization: import transactions")

@@ -8,8 +8,7 @@ from odoo import fields
 from odoo.tests import common as test_common
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase
-from .test_renew import RenewCase
+from .ponto_common import PontoCommon, PontoHttpCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -38,15 +37,15 @@ class SimulatorChromeBrowser(test_common.ChromeBrowser):
 
 
 @tagged("post_install", "-at_install")
-class TestDashboard(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]
-        self.link = self.make_link()
-        self.account, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+class TestDashboard(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grant_full_accounting(cls.env.user)
+        cls.link, cls.account, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_SAVINGS_ID
         )
-        self.cron = self.env.ref(IMPORT_CRON)
+        cls.cron = cls.env.ref(IMPORT_CRON)
 
     def card(self, journal=None, user=None):
         journal = (journal or self.journal).with_user(user or self.env.user)
@@ -246,16 +245,22 @@ class TestDashboard(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestDashboardTour(RenewCase):
+class TestDashboardTour(PontoHttpCommon):
     """The bank journal's card on the Accounting dashboard, in headless
     Chromium, against the Ponto simulator: connected until, Fetch Transactions,
     expired and Renew in red, through the simulator's reauthorization page
     (approved by its ``auto_approve_pages`` knob) and back, connected."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grant_full_accounting(cls.admin)
+
     def test_dashboard_card_fetch_and_renew(self):
         ref = self.sim.ACCOUNT_SAVINGS_ID
-        link = self.make_link(self.provider, [ref])
+        link = self.mapped_link(self.provider, [ref])
         account = link.online_account_ids
+        journal = account.journal_id
         account.consent_expires_at = fields.Datetime.now() + timedelta(days=150)
         started = time.monotonic()
         self.start_tour(
@@ -263,9 +268,9 @@ class TestDashboardTour(RenewCase):
             "account_bank_sync_dashboard_tour",
             login="admin",
         )
-        self.assertTrue(self.lines(account))
+        self.assertTrue(self.lines(journal))
         self.assertEqual(link.state, "connected")
-        imported = len(self.lines(account))
+        imported = len(self.lines(journal))
 
         # the consent ends at the bank: the card turns red
         self.sim.expire_consent(ref)
@@ -292,5 +297,5 @@ class TestDashboardTour(RenewCase):
         self.assertEqual(link.state, "connected")
         self.sim.advance(minutes=5)
         link._sync()
-        self.assertEqual(len(self.lines(account)), imported + 2)
+        self.assertEqual(len(self.lines(journal)), imported + 2)
         _logger.info("bank sync dashboard tour: %.1f s", time.monotonic() - started)

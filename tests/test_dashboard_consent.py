@@ -7,11 +7,11 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCardConsent(BankSyncCase):
+class TestCardConsent(PontoCommon):
     def setUp(self):
         super().setUp()
         self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]

@@ -9,19 +9,25 @@ import requests
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestDisconnect(BankSyncCase):
+class TestDisconnect(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a custom-integration connection with two accounts imported
+        cls._imported = cls.make_link()
+        cls.map_account(cls._imported, cls.sim.ACCOUNT_CHECKING_ID)
+        cls.map_account(cls._imported, cls.sim.ACCOUNT_SAVINGS_ID)
+        for ref in (cls.sim.ACCOUNT_CHECKING_ID, cls.sim.ACCOUNT_SAVINGS_ID):
+            cls.sim.queue_bank_transactions(ref, 2)
+        cls._imported._sync()
+
     def imported_link(self):
         """A custom-integration connection with two accounts imported."""
-        link = self.make_link()
-        self.map_account(link, self.sim.ACCOUNT_CHECKING_ID)
-        self.map_account(link, self.sim.ACCOUNT_SAVINGS_ID)
-        for ref in (self.sim.ACCOUNT_CHECKING_ID, self.sim.ACCOUNT_SAVINGS_ID):
-            self.sim.queue_bank_transactions(ref, 2)
-        link._sync()
+        link = self._imported
         self.assertEqual(link.state, "connected")
         return link
 
@@ -101,7 +107,7 @@ class TestDisconnect(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestDisconnectConnect(BankSyncCase):
+class TestDisconnectConnect(PontoCommon):
     """Ponto Connect: the tokens are revoked, and connecting the bank again
     through the connect wizard proposes the former journals."""
 

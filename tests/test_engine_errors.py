@@ -10,18 +10,18 @@ from odoo.tests import tagged
 from odoo.addons.account_bank_sync.clients import errors
 from odoo.addons.account_bank_sync.models.bank_sync_link_state import error_kind
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestEngineErrors(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link()
-        self.savings, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+class TestEngineErrors(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.savings, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_SAVINGS_ID
         )
-        self.messages = self.link.message_ids
+        cls.messages = cls.link.message_ids
 
     def new_messages(self):
         return self.link.message_ids - self.messages

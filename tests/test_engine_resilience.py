@@ -5,24 +5,28 @@ currency Odoo does not know, and time budgets that cut an import in pieces.
 
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 BUDGET_PARAM = "account_bank_sync.cron_time_budget"
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
 
 
-@tagged("post_install", "-at_install")
-class TestIsolation(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link()
-        self.checking, self.checking_journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID
+class IsolationCommon(PontoCommon):
+    """KBC checking and savings mapped on one connection."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.checking, cls.checking_journal = cls.linked_account(
+            cls.sim.ACCOUNT_CHECKING_ID
         )
-        self.savings, self.savings_journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+        cls.savings, cls.savings_journal = cls.map_account(
+            cls.link, cls.sim.ACCOUNT_SAVINGS_ID
         )
 
+
+@tagged("post_install", "-at_install")
+class TestIsolation(IsolationCommon):
     def test_one_bad_account_does_not_block_the_other(self):
         """Defect 5: a UserError from create() (an archived journal) only
         stops its own account; the state says which one."""
@@ -41,10 +45,19 @@ class TestIsolation(BankSyncCase):
         self.assertTrue(refs)
         self.assertEqual(len(refs), len(set(refs)))
 
+
+@tagged("post_install", "-at_install")
+class TestIsolationAfterAnImport(IsolationCommon):
+    """The same connection, imported once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link._sync()
+
     def test_an_unreadable_transaction_is_reported_and_retried(self):
         """Defect 5: one transaction the decoder refuses is reported with its
         id and why; the others are imported; once readable, it arrives."""
-        self.link._sync()
         before = len(self.lines(self.savings_journal))
         good, bad = self.sim.queue_bank_transactions(
             self.sim.ACCOUNT_SAVINGS_ID,
@@ -77,7 +90,6 @@ class TestIsolation(BankSyncCase):
 
     def test_a_currency_odoo_does_not_know_is_refused(self):
         """Defect 9: never booked in the journal's currency instead."""
-        self.link._sync()
         (tx,) = self.sim.queue_bank_transactions(
             self.sim.ACCOUNT_SAVINGS_ID, [{"currency": "XQQ"}]
         )
@@ -89,26 +101,30 @@ class TestIsolation(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRefusedRefresh(BankSyncCase):
+class TestRefusedRefresh(PontoCommon):
     """Defect 7: what Ponto already holds is read even when the bank is not."""
 
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link()
-        self.savings, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.savings, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_SAVINGS_ID
         )
+        # imported once; then new bookings that Ponto read from the bank on
+        # its own (a user in Ponto's app): Ponto holds them, our refresh is
+        # not needed
+        cls.link._sync()
+        cls.imported = len(cls.lines())
+        cls.new = cls.sim.queue_bank_transactions(cls.sim.ACCOUNT_SAVINGS_ID, 2)
+        cls.sim.advance(minutes=5)
+        with cls.link._bank_sync_locked():
+            cls.link._get_client().synchronize(cls.sim.ACCOUNT_SAVINGS_ID)
+        cls.sim.advance(minutes=5)
 
-    def synchronized_elsewhere(self, count=2):
-        """New bookings that Ponto already read from the bank on its own (a
-        user in Ponto's app): Ponto holds them, our refresh is not needed."""
-        self.link._sync()
-        self.assertEqual(len(self.lines()), 6)
-        new = self.sim.queue_bank_transactions(self.sim.ACCOUNT_SAVINGS_ID, count)
-        self.sim.advance(minutes=5)
-        self.client(self.link).synchronize(self.sim.ACCOUNT_SAVINGS_ID)
-        self.sim.advance(minutes=5)
-        return new
+    def synchronized_elsewhere(self):
+        """The new bookings Ponto already holds (see setUpClass)."""
+        self.assertEqual(self.imported, 6)
+        return self.new
 
     def test_a_429_on_the_synchronization_still_reads(self):
         new = self.synchronized_elsewhere()
@@ -131,22 +147,23 @@ class TestRefusedRefresh(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestTimeBudget(BankSyncCase):
+class TestTimeBudget(PontoCommon):
     """Defect 4: budgeted batches, resumed where they stopped, the overrunning
     connection behind the others."""
 
-    sim_knobs = {"initial_history_count": None}  # the whole seeded history
+    # the whole seeded history, synchronizations final when created
+    sim_knobs = {**PontoCommon.sim_knobs, "initial_history_count": None}
 
-    def setUp(self):
-        super().setUp()
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         # 0 s: every call does one page of one connection, then hands over
-        self.env["ir.config_parameter"].set_param(BUDGET_PARAM, "0")
-        self.link = self.make_link()
-        self.checking, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID, first_import_date=False
+        cls.env["ir.config_parameter"].set_param(BUDGET_PARAM, "0")
+        cls.link, cls.checking, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_CHECKING_ID, first_import_date=False
         )
-        self.booked = [
-            t["id"] for t in self.sim.visible_transactions(self.sim.ACCOUNT_CHECKING_ID)
+        cls.booked = [
+            t["id"] for t in cls.sim.visible_transactions(cls.sim.ACCOUNT_CHECKING_ID)
         ]
 
     def cron(self):

@@ -5,13 +5,13 @@ text, its request id) is the administrator's, never the headline."""
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 TECHNICAL = ("SSLError", "BankSyncError", "TLS error", "request id", "Traceback")
 
 
 @tagged("post_install", "-at_install")
-class TestErrorMessages(BankSyncCase):
+class TestErrorMessages(PontoCommon):
     def setUp(self):
         super().setUp()
         self.bookkeeper = new_test_user(

@@ -47,11 +47,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from . import fault_scenarios as fs
 from .campaign_support import CampaignMixin
-from .common import LoopbackRequestsMixin
+from .ponto_common import PontoHttpCommon
 
 _logger = logging.getLogger(__name__)
 ROUNDS = int(os.environ.get("BANK_SYNC_CAMPAIGN_ROUNDS") or 0)
@@ -64,7 +64,7 @@ MAINTENANCE_CODES = (
 
 
 @tagged("post_install", "-at_install")
-class TestFaultCampaign(CampaignMixin, LoopbackRequestsMixin, HttpCase):
+class TestFaultCampaign(CampaignMixin, PontoHttpCommon):
     #: the client's read timeout on the wire, when a scenario shortens it
     wire_read_timeout = None
 

@@ -1,10 +1,10 @@
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestJournalFetch(BankSyncCase):
+class TestJournalFetch(PontoCommon):
     """Fetch Transactions from the bank journal (form and dashboard card)."""
 
     def test_fetch_from_the_journal(self):

@@ -10,13 +10,11 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import LoopbackRequestsMixin, ponto_connect_values, start_simulator
-from .test_renew import RenewCase
-
-OAUTH_RETURN = "/bank_sync/oauth/return"
-RENEW_RETURN = "/bank_sync/reauthorize/return"
+from .http_common import OAUTH_RETURN_PATH as OAUTH_RETURN
+from .http_common import RENEW_RETURN_PATH as RENEW_RETURN
+from .ponto_common import PontoHttpCommon
 
 
 def with_state(url, state):
@@ -27,22 +25,11 @@ def with_state(url, state):
 
 
 @tagged("post_install", "-at_install")
-class TestAuthorizationState(LoopbackRequestsMixin, HttpCase):
-    def setUp(self):
-        super().setUp()
-        self.sim, self.sim_ca = start_simulator(self)
-        self.admin = self.env.ref("base.user_admin")
-        self.provider = self.env["bank.sync.provider"].create(
-            ponto_connect_values(self.sim, self.sim_ca, self.env.company)
-        )
-        institutions = self.env["bank.sync.institution"]
-        institutions._refresh_from_provider(self.provider)
-        self.kbc = institutions.search(
-            [
-                ("provider_id", "=", self.provider.id),
-                ("provider_ref", "=", self.sim.FI_KBC_ID),
-            ]
-        )
+class TestAuthorizationState(PontoHttpCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kbc = cls.institution(cls.connect_provider)
 
     def start(self):
         """Connect a Bank as the admin; returns the provider's redirect back
@@ -50,20 +37,18 @@ class TestAuthorizationState(LoopbackRequestsMixin, HttpCase):
         wizard = (
             self.env["bank.sync.connect.wizard"]
             .with_user(self.admin)
-            .create({"provider_id": self.provider.id, "institution_id": self.kbc.id})
+            .create(
+                {
+                    "provider_id": self.connect_provider.id,
+                    "institution_id": self.kbc.id,
+                }
+            )
         )
         auth_url = wizard.action_connect()["url"]
         link = self.env["bank.sync.link"].search(
-            [("provider_id", "=", self.provider.id)]
+            [("provider_id", "=", self.connect_provider.id)]
         )
         return self.sim.complete_authorization(auth_url), link
-
-    def back_to_odoo(self, url):
-        self.authenticate("admin", "admin")
-        parts = urlsplit(url)
-        response = self.url_open(f"{parts.path}?{parts.query}", allow_redirects=False)
-        self.env.invalidate_all()
-        return response
 
     def assert_refused(self, response, link):
         self.assertEqual(response.status_code, 400)
@@ -112,14 +97,18 @@ class TestAuthorizationState(LoopbackRequestsMixin, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRenewalState(RenewCase):
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link(self.provider, [self.sim.ACCOUNT_SAVINGS_ID])
-        self.link.action_fetch_transactions()
-        self.account = self.account(self.link, self.sim.ACCOUNT_SAVINGS_ID)
-        self.before = self.account.consent_expires_at
-        self.sim.advance(days=30)  # a renewal moves the consent's end
+class TestRenewalState(PontoHttpCommon):
+    return_path = RENEW_RETURN
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grant_full_accounting(cls.admin)
+        cls.link = cls.mapped_link(cls.provider, [cls.sim.ACCOUNT_SAVINGS_ID])
+        cls.link.action_fetch_transactions()
+        cls.account = cls.online_account(cls.link, cls.sim.ACCOUNT_SAVINGS_ID)
+        cls.before = cls.account.consent_expires_at
+        cls.sim.advance(days=30)  # a renewal moves the consent's end
 
     def auth_session(self):
         return (
@@ -157,9 +146,7 @@ class TestRenewalState(RenewCase):
 
     def test_a_connect_state_does_not_renew(self):
         """The state of a Connect (authorization) is no renewal state."""
-        provider = self.env["bank.sync.provider"].create(
-            ponto_connect_values(self.sim, self.sim_ca, self.company)
-        )
+        provider = self.create_provider("connect")
         institutions = self.env["bank.sync.institution"]
         institutions._refresh_from_provider(provider)
         wizard = (

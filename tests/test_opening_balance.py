@@ -5,11 +5,11 @@ import json
 
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestOpeningBalance(BankSyncCase):
+class TestOpeningBalance(PontoCommon):
     def setUp(self):
         super().setUp()
         self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]
@@ -26,7 +26,7 @@ class TestOpeningBalance(BankSyncCase):
 
     def test_first_import_matches_the_bank(self):
         self.link._sync()
-        lines = self.lines()
+        lines = self.lines(self.journal)
         self.assertTrue(lines)
         bank, odoo, card = self.balances()
         self.assertAlmostEqual(odoo, bank, 2)
@@ -46,7 +46,7 @@ class TestOpeningBalance(BankSyncCase):
         self.sim.queue_bank_transactions(self.sim.ACCOUNT_CHECKING_ID, 3)
         self.sim.advance(minutes=30)
         self.link._sync()
-        self.assertEqual(len(self.lines()), len(lines) + 3)
+        self.assertEqual(len(self.lines(self.journal)), len(lines) + 3)
         bank, odoo, card = self.balances()
         self.assertAlmostEqual(odoo, bank, 2)
         self.assertFalse(card["balance_difference"])
@@ -62,4 +62,4 @@ class TestOpeningBalance(BankSyncCase):
         )
         self.link._sync()
         self.assertFalse(self.account.opening_statement_id)
-        self.assertFalse(self.lines().statement_id)
+        self.assertFalse(self.lines(self.journal).statement_id)

@@ -9,11 +9,11 @@ from odoo.tools import mute_logger
 
 from odoo.addons.account_bank_sync.clients import errors
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestProviderClient(BankSyncCase):
+class TestProviderClient(PontoCommon):
     """``_get_client()`` builds a real client that talks HTTPS to the simulator."""
 
     def test_client_lists_accounts_over_https(self):
@@ -106,7 +106,7 @@ class TestProviderClient(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestInstitutions(BankSyncCase):
+class TestInstitutions(PontoCommon):
     def _institutions(self, provider=None):
         return self.env["bank.sync.institution"].search(
             [("provider_id", "=", (provider or self.provider).id)]
@@ -177,7 +177,7 @@ class TestInstitutions(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestJournalAndLines(BankSyncCase):
+class TestJournalAndLines(PontoCommon):
     def _line(self, journal, ref, **values):
         return self.env["account.bank.statement.line"].create(
             {
@@ -249,7 +249,7 @@ class TestJournalAndLines(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestProviderErrors(BankSyncCase):
+class TestProviderErrors(PontoCommon):
     def test_refresh_institutions_when_the_provider_fails(self):
         self.sim.add_fault("malformed", path="/financial-institutions")
         with self.assertRaises(UserError) as caught:

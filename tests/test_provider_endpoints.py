@@ -5,7 +5,7 @@ outside the simulator (issue 7, defect 2)."""
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 #: the provider fields that decide where the secrets and tokens are sent
 ENDPOINT_FIELDS = (
@@ -25,17 +25,18 @@ EVIL = {
 
 
 @tagged("post_install", "-at_install")
-class TestProviderEndpoints(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.manager = new_test_user(
-            self.env,
+class TestProviderEndpoints(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
             login="bs_endpoint_manager",
             groups="base.group_user,account.group_account_user,"
             "account.group_account_manager",
         )
-        self.admin = new_test_user(
-            self.env,
+        cls.admin = new_test_user(
+            cls.env,
             login="bs_endpoint_admin",
             groups="base.group_user,base.group_system,account.group_account_manager",
         )

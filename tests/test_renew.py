@@ -1,136 +1,39 @@
-import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import requests
-
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import (
-    LoopbackRequestsMixin,
-    ponto_api_values,
-    ponto_connect_values,
-    start_simulator,
-)
-
-RETURN_PATH = "/bank_sync/reauthorize/return"
-OAUTH_RETURN_PATH = "/bank_sync/oauth/return"
-CONNECTION_URL = "/odoo/action-account_bank_sync.action_bank_sync_link/%s"
+from .http_common import CONNECTION_URL, OAUTH_RETURN_PATH, RENEW_RETURN_PATH
+from .ponto_common import PontoHttpCommon
 
 
-class RenewCase(LoopbackRequestsMixin, HttpCase):
-    """A connection of the simulator's KBC with its accounts mapped and
-    imported once; the user goes through the simulator's pages over HTTP and
-    comes back to Odoo's return route as a logged-in user."""
+class RenewCommon(PontoHttpCommon):
+    """The admin may create statement lines (see test_tour); the user comes
+    back to the renewal's return route."""
 
-    def setUp(self):
-        super().setUp()
-        self.sim, self.sim_ca = start_simulator(self)
-        self.company = self.env.company
-        self.admin = self.env.ref("base.user_admin")
-        # statement lines need "Show Full Accounting Features" (see test_tour)
-        self.admin.groups_id = [(4, self.env.ref("account.group_account_user").id)]
-        self.env.ref("base.EUR").active = True
-        self.provider = self.env["bank.sync.provider"].create(
-            ponto_api_values(self.sim, self.sim_ca, self.company)
-        )
+    return_path = RENEW_RETURN_PATH
 
-    def make_link(self, provider, refs, **values):
-        institutions = self.env["bank.sync.institution"]
-        institutions._refresh_from_provider(provider)
-        kbc = institutions.search(
-            [
-                ("provider_id", "=", provider.id),
-                ("provider_ref", "=", self.sim.FI_KBC_ID),
-            ]
-        )
-        link = self.env["bank.sync.link"].create(
-            {
-                "provider_id": provider.id,
-                "institution_id": kbc.id,
-                "company_id": self.company.id,
-                "state": "connected",
-                "user_id": self.admin.id,
-                **values,
-            }
-        )
-        infos = {a["id"]: a for a in self.sim.seed_info()["accounts"]}
-        for ref in refs:
-            info = infos[ref]
-            journal = self.env["account.journal"].create(
-                {
-                    "name": f"Bank {info['key']}",
-                    "code": f"R{info['key'][:3].upper()}{len(link.online_account_ids)}",
-                    "type": "bank",
-                    "bank_acc_number": info["iban"],
-                    "bank_statements_source": "online_sync",
-                }
-            )
-            self.env["bank.sync.account"].create(
-                {
-                    "link_id": link.id,
-                    "provider_ref": ref,
-                    "name": info["key"],
-                    "iban": info["iban"],
-                    "currency_id": self.env.ref("base.EUR").id,
-                    "journal_id": journal.id,
-                }
-            )
-        return link
-
-    def account(self, link, ref):
-        return link.online_account_ids.filtered(lambda a: a.provider_ref == ref)
-
-    def lines(self, account):
-        return self.env["account.bank.statement.line"].search(
-            [("journal_id", "=", account.journal_id.id)]
-        )
-
-    def approve_at_provider(self, url, decision="approve"):
-        """What the user does on the simulator's reauthorization page."""
-        self.assertTrue(url.startswith(self.sim.root_url + "/"), url)
-        page = requests.get(url, verify=self.sim.ca_file, timeout=10)
-        self.assertEqual(page.status_code, 200)
-        self.assertIn("Reauthorize your account", page.text)
-        action = re.search(
-            r'<form id="reauthorize-form" method="post" action="([^"]+)"', page.text
-        )[1]
-        answer = requests.post(
-            self.sim.root_url + action,
-            data={"decision": decision},
-            verify=self.sim.ca_file,
-            allow_redirects=False,
-            timeout=10,
-        )
-        self.assertEqual(answer.status_code, 302)
-        return answer.headers["Location"]
-
-    def back_to_odoo(self, redirect_url, path=RETURN_PATH, login="admin"):
-        self.assertTrue(redirect_url.startswith(self.base_url() + path), redirect_url)
-        parts = urlsplit(redirect_url)
-        self.authenticate(login, login)
-        response = self.url_open(f"{parts.path}?{parts.query}", allow_redirects=False)
-        self.env.invalidate_all()
-        return response
-
-    def renew(self, link):
-        action = link.with_user(self.admin).action_renew()
-        self.assertEqual(action["type"], "ir.actions.act_url")
-        self.assertEqual(action["target"], "self")
-        return action["url"]
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grant_full_accounting(cls.admin)
 
 
 @tagged("post_install", "-at_install")
-class TestRenewPonto(RenewCase):
+class TestRenewPonto(RenewCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.savings_ref = cls.sim.ACCOUNT_SAVINGS_ID
+        cls.link = cls.mapped_link(cls.provider, [cls.savings_ref])
+        cls.savings = cls.online_account(cls.link, cls.savings_ref)
+        cls.link._sync()
+        cls.imported = len(cls.lines(cls.savings.journal_id))
+
     def setUp(self):
         super().setUp()
-        self.savings_ref = self.sim.ACCOUNT_SAVINGS_ID
-        self.link = self.make_link(self.provider, [self.savings_ref])
-        self.savings = self.account(self.link, self.savings_ref)
-        self.link._sync()
-        self.imported = len(self.lines(self.savings))
         self.assertGreater(self.imported, 0)
 
     def sync(self):
@@ -147,7 +50,7 @@ class TestRenewPonto(RenewCase):
         missed = self.sim.queue_bank_transactions(self.savings_ref, 3)
         self.sync()  # still expired: nothing arrives, the cursor stays
         self.assertEqual(self.link.state, "expired")
-        self.assertEqual(len(self.lines(self.savings)), self.imported)
+        self.assertEqual(len(self.lines(self.savings.journal_id)), self.imported)
         cursor = self.savings.cursor_ref
 
         url = self.renew(self.link)
@@ -191,11 +94,11 @@ class TestRenewPonto(RenewCase):
 
         # the next sync imports what arrived while expired, once
         self.sync()
-        lines = self.lines(self.savings)
+        lines = self.lines(self.savings.journal_id)
         self.assertEqual(len(lines), self.imported + 3)
         self.assertEqual(set(missed) - set(lines.mapped("bank_sync_ref")), set())
         self.sync()
-        lines = self.lines(self.savings)
+        lines = self.lines(self.savings.journal_id)
         self.assertEqual(len(lines), self.imported + 3)
         self.assertEqual(len(set(lines.mapped("bank_sync_ref"))), len(lines))
 
@@ -268,10 +171,12 @@ class TestRenewPonto(RenewCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRenewChain(RenewCase):
+class TestRenewChain(RenewCommon):
     def test_two_accounts_one_after_the_other(self):
-        refs = [self.sim.ACCOUNT_SAVINGS_ID, self.sim.ACCOUNT_CHECKING_ID]
-        link = self.make_link(self.provider, refs)
+        # in the order of the connection's accounts (by name: kbc-checking,
+        # then kbc-savings)
+        refs = [self.sim.ACCOUNT_CHECKING_ID, self.sim.ACCOUNT_SAVINGS_ID]
+        link = self.mapped_link(self.provider, refs)
         for ref in refs:
             self.sim.expire_consent(ref)
         link.state = "expired"
@@ -294,15 +199,13 @@ class TestRenewChain(RenewCase):
 
 
 @tagged("post_install", "-at_install")
-class TestRenewPontoConnect(RenewCase):
+class TestRenewPontoConnect(RenewCommon):
     """Ponto Connect: when the refresh token is refused, Renew authorises again
     and keeps the account mappings."""
 
     def test_refused_refresh_token_authorizes_again(self):
-        provider = self.env["bank.sync.provider"].create(
-            ponto_connect_values(self.sim, self.sim_ca, self.company)
-        )
-        link = self.make_link(provider, [self.sim.ACCOUNT_SAVINGS_ID])
+        provider = self.create_provider("connect")
+        link = self.mapped_link(provider, [self.sim.ACCOUNT_SAVINGS_ID])
         link.sudo().write(
             {
                 "access_token": "expired-access-token",
@@ -336,13 +239,11 @@ class TestRenewPontoConnect(RenewCase):
         # the renewed tokens work: the next sync imports
         link._sync()
         self.assertEqual(link.state, "connected")
-        self.assertTrue(self.lines(link.online_account_ids))
+        self.assertTrue(self.lines(link.online_account_ids.journal_id))
 
     def test_valid_tokens_use_a_reauthorization_request(self):
-        provider = self.env["bank.sync.provider"].create(
-            ponto_connect_values(self.sim, self.sim_ca, self.company)
-        )
-        link = self.make_link(provider, [self.sim.ACCOUNT_SAVINGS_ID])
+        provider = self.create_provider("connect")
+        link = self.mapped_link(provider, [self.sim.ACCOUNT_SAVINGS_ID])
         # authorised once (the connect flow), tokens stored
         url = (
             self.env["bank.sync.auth.session"]

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase, key_pair
+from .common import key_pair
+from .ponto_common import PontoCommon
 
 KEY, CERTIFICATE = key_pair("key-password")
 SIGNATURE_KEY = key_pair()[0]
@@ -42,21 +43,22 @@ def system_only(field):
 
 
 @tagged("post_install", "-at_install")
-class TestRightsCampaign(BankSyncCase):
-    def setUp(self):
-        super().setUp()
+class TestRightsCampaign(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         base = f"base.group_user,account.group_account_user,{EXPORT}"
-        self.accountant = new_test_user(self.env, login="r4_accountant", groups=base)
-        self.manager = new_test_user(
-            self.env, login="r4_manager", groups=f"{base},account.group_account_manager"
+        cls.accountant = new_test_user(cls.env, login="r4_accountant", groups=base)
+        cls.manager = new_test_user(
+            cls.env, login="r4_manager", groups=f"{base},account.group_account_manager"
         )
-        self.admin = new_test_user(
-            self.env, login="r4_admin", groups=f"{base},base.group_system"
+        cls.admin = new_test_user(
+            cls.env, login="r4_admin", groups=f"{base},base.group_system"
         )
-        self.link = self.make_link(provider=self.connect_provider)
-        self.link.sudo()._bank_sync_store_tokens(self.authorize())
+        cls.link = cls.make_link(provider=cls.connect_provider)
+        cls.link.sudo()._bank_sync_store_tokens(cls.authorize())
         # every field of the provider filled (keys not usable: only read here)
-        self.provider.write(
+        cls.provider.write(
             {
                 "authorization_url": "https://auth.example/oauth2/auth",
                 "client_certificate": CERTIFICATE,
@@ -65,19 +67,21 @@ class TestRightsCampaign(BankSyncCase):
                 "signature_key": SIGNATURE_KEY,
             }
         )
-        self.records = {
-            "bank.sync.provider": self.provider,
-            "bank.sync.link": self.link,
+        cls.records = {
+            "bank.sync.provider": cls.provider,
+            "bank.sync.link": cls.link,
         }
 
-    def authorize(self):
+    @classmethod
+    def authorize(cls):
         """Tokens the simulator issues for an authorization (Ponto Connect)."""
-        client = self.connect_provider._build_client()
+        client = cls.connect_provider._build_client()
         request = client.authorization_request()
-        redirect = self.sim.complete_authorization(request.url)
+        redirect = cls.sim.complete_authorization(request.url)
         code = parse_qs(urlsplit(redirect).query)["code"][0]
         tokens = client.exchange_code(code, request.code_verifier)
-        self.assertTrue(tokens.refresh_token)
+        if not tokens.refresh_token:
+            raise AssertionError("the authorization gave no refresh token")
         return tokens
 
     def test_the_list_of_system_fields_is_complete(self):

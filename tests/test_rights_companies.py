@@ -7,65 +7,64 @@ B."""
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase, ponto_api_values
+from .ponto_common import PontoCommon
 
 GROUPS = "base.group_user,account.group_account_user,account.group_account_manager"
 
 
 @tagged("post_install", "-at_install")
-class TestCompanyIsolation(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.env.ref("base.EUR").active = True
+class TestCompanyIsolation(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.EUR").active = True
         # company A (the test's company): a connection that imported lines
-        self.link = self.make_link()
-        self.account, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
+        cls.link, cls.account, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_SAVINGS_ID
         )
-        self.link.action_fetch_transactions()
-        self.lines_a = self.lines()
-        self.assertTrue(self.lines_a, "the module imported company A's lines")
-        self.session = (
-            self.env["bank.sync.auth.session"]
+        cls.link.action_fetch_transactions()
+        cls.lines_a = cls.lines()
+        if not cls.lines_a:
+            raise AssertionError("the module imported no line of company A")
+        cls.session = (
+            cls.env["bank.sync.auth.session"]
             .sudo()
             .create(
                 {
                     "state": "company-a-state",
                     "verifier": "v" * 43,
-                    "user_id": self.env.ref("base.user_admin").id,
-                    "link_id": self.link.id,
+                    "user_id": cls.env.ref("base.user_admin").id,
+                    "link_id": cls.link.id,
                     "expires_at": "2999-01-01 00:00:00",
                 }
             )
         )
         # company B, with its own provider and connection
-        self.company_b = self.env["res.company"].create({"name": "Company B"})
-        self.provider_b = self.env["bank.sync.provider"].create(
-            ponto_api_values(
-                self.sim, self.sim_ca, self.company_b, name="Ponto of company B"
-            )
+        cls.company_b = cls.env["res.company"].create({"name": "Company B"})
+        cls.provider_b = cls.create_provider(
+            "api", cls.company_b, name="Ponto of company B"
         )
-        self.link_b = self.make_link(provider=self.provider_b)
-        self.user_b = new_test_user(
-            self.env,
+        cls.link_b = cls.make_link(provider=cls.provider_b)
+        cls.user_b = new_test_user(
+            cls.env,
             login="r4_user_b",
             groups=GROUPS,
-            company_id=self.company_b.id,
-            company_ids=[self.company_b.id],
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
         )
-        self.admin_b = new_test_user(
-            self.env,
+        cls.admin_b = new_test_user(
+            cls.env,
             login="r4_admin_b",
             groups=f"{GROUPS},base.group_system",
-            company_id=self.company_b.id,
-            company_ids=[self.company_b.id],
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
         )
-        self.user_ab = new_test_user(
-            self.env,
+        cls.user_ab = new_test_user(
+            cls.env,
             login="r4_user_ab",
             groups=GROUPS,
-            company_id=self.company_b.id,
-            company_ids=[self.company.id, self.company_b.id],
+            company_id=cls.company_b.id,
+            company_ids=[cls.company.id, cls.company_b.id],
         )
 
     def company_a_records(self):

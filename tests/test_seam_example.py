@@ -9,7 +9,7 @@ from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
 from odoo.addons.bank_sync_example.example_simulator import (
     APP_ID,
@@ -18,14 +18,14 @@ from odoo.addons.bank_sync_example.example_simulator import (
     ExampleSimulator,
 )
 
-from .common import LoopbackRequestsMixin
+from .http_common import BankSyncHttpCommon
 
 ACCOUNT = "exa-1"
 TRANSACTIONS = f"/accounts/{ACCOUNT}/transactions"
 
 
 @tagged("post_install", "-at_install")
-class TestExampleProvider(LoopbackRequestsMixin, HttpCase):
+class TestExampleProvider(BankSyncHttpCommon):
     def setUp(self):
         super().setUp()
         self.sim = ExampleSimulator().start()
@@ -50,7 +50,7 @@ class TestExampleProvider(LoopbackRequestsMixin, HttpCase):
         for days, amount in ((5, 100.0), (4, -20.5), (3, 12.0), (2, -7.25), (1, 1.5)):
             self.sim.book(ACCOUNT, amount, f"Payment {days}", today - timedelta(days))
 
-    def back_to_odoo(self, location):
+    def return_to_odoo(self, location):
         """Follow the provider's redirect to Odoo as the logged-in user;
         returns Odoo's answer (a redirect, or a page)."""
         parts = urlsplit(location)
@@ -69,7 +69,7 @@ class TestExampleProvider(LoopbackRequestsMixin, HttpCase):
             [("provider_id", "=", self.provider.id)]
         )
         self.assertEqual(link.state, "draft")
-        response = self.back_to_odoo(self.sim.visit(action["url"]))
+        response = self.return_to_odoo(self.sim.visit(action["url"]))
         self.assertEqual(response.status_code, 303, response.text[:500])
         wizard_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
         return link, self.env["bank.sync.account.wizard"].browse(wizard_id)
@@ -120,7 +120,7 @@ class TestExampleProvider(LoopbackRequestsMixin, HttpCase):
         before = link.connected_until
         action = link.action_renew()
         self.assertTrue(action["url"].startswith(f"{self.sim.url}/renew?"))
-        response = self.back_to_odoo(self.sim.visit(action["url"]))
+        response = self.return_to_odoo(self.sim.visit(action["url"]))
         self.assertEqual(response.status_code, 303, response.text[:500])
         self.assertIn(f"action_bank_sync_link/{link.id}", response.headers["Location"])
         link.invalidate_recordset()
@@ -143,7 +143,7 @@ class TestExampleProvider(LoopbackRequestsMixin, HttpCase):
         self.assertEqual(
             dict(parse_qsl(urlsplit(location).query))["error"], "access_denied"
         )
-        response = self.back_to_odoo(location)
+        response = self.return_to_odoo(location)
         self.assertEqual(response.status_code, 400)
         self.assertIn("access_denied", response.text)
         link = self.env["bank.sync.link"].search(

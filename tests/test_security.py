@@ -1,7 +1,8 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import BankSyncCase, key_pair
+from .common import key_pair
+from .ponto_common import PontoCommon
 
 KEY, CERTIFICATE = key_pair("key-password")
 SIGNATURE_KEY = key_pair()[0]
@@ -16,27 +17,28 @@ LINK_SECRETS = ("access_token", "refresh_token", "token_expires_at")
 
 
 @tagged("post_install", "-at_install")
-class TestSecrets(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.accountant = new_test_user(
-            self.env,
+class TestSecrets(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(
+            cls.env,
             login="bs_accountant",
             groups="base.group_user,account.group_account_user",
         )
-        self.manager = new_test_user(
-            self.env,
+        cls.manager = new_test_user(
+            cls.env,
             login="bs_manager",
             groups="base.group_user,account.group_account_user,"
             "account.group_account_manager",
         )
-        self.admin = new_test_user(
-            self.env,
+        cls.admin = new_test_user(
+            cls.env,
             login="bs_admin",
             groups="base.group_user,base.group_system,account.group_account_user",
         )
         # not usable keys: only their visibility is tested here
-        self.provider_keys = self.provider.copy(
+        cls.provider_keys = cls.provider.copy(
             {
                 "name": "Ponto with keys",
                 "client_secret": "keys-secret",
@@ -46,8 +48,8 @@ class TestSecrets(BankSyncCase):
                 "signature_key": SIGNATURE_KEY,
             }
         )
-        self.link = self.make_link()
-        self.client(self.link).list_accounts()  # stores the tokens
+        cls.link = cls.make_link()
+        cls.store_tokens(cls.link)
 
     def test_accounting_users_cannot_read_secrets(self):
         for user in (self.accountant, self.manager):
@@ -191,33 +193,23 @@ class TestSecrets(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestMultiCompany(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.company_b = self.env["res.company"].create({"name": "Company B"})
-        self.user_b = new_test_user(
-            self.env,
+class TestMultiCompany(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.env["res.company"].create({"name": "Company B"})
+        cls.user_b = new_test_user(
+            cls.env,
             login="bs_user_b",
             groups="base.group_user,account.group_account_user,"
             "account.group_account_manager",
-            company_id=self.company_b.id,
-            company_ids=[self.company_b.id],
+            company_id=cls.company_b.id,
+            company_ids=[cls.company_b.id],
         )
-        self.link = self.make_link()
-        self.account, _journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID
+        cls.link, cls.account, _journal = cls.linked_account(
+            cls.sim.ACCOUNT_CHECKING_ID
         )
-        self.provider_b = self.env["bank.sync.provider"].create(
-            {
-                "name": "Ponto B",
-                "code": "ponto",
-                "api_base_url": self.sim.api_url,
-                "ca_bundle": self.sim_ca,
-                "client_id": self.sim.CUSTOM_CLIENT_ID,
-                "client_secret": self.sim.CUSTOM_CLIENT_SECRET,
-                "company_id": self.company_b.id,
-            }
-        )
+        cls.provider_b = cls.create_provider("api", cls.company_b, name="Ponto B")
 
     def test_other_company_records_are_invisible(self):
         env_b = self.env(user=self.user_b)
@@ -267,12 +259,12 @@ class TestMultiCompany(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestNoDeletionOfImportedAccounts(BankSyncCase):
-    def setUp(self):
-        super().setUp()
-        self.link = self.make_link()
-        self.account, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_CHECKING_ID
+class TestNoDeletionOfImportedAccounts(PontoCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.account, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_CHECKING_ID
         )
 
     def _import_line(self):

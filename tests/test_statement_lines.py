@@ -9,7 +9,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 LIST_COLUMNS = (
     "date",
@@ -23,7 +23,7 @@ LIST_COLUMNS = (
 
 
 @tagged("post_install", "-at_install")
-class TestStatementLines(BankSyncCase):
+class TestStatementLines(PontoCommon):
     def setUp(self):
         super().setUp()
         self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]
@@ -32,7 +32,7 @@ class TestStatementLines(BankSyncCase):
             self.link, self.sim.ACCOUNT_SAVINGS_ID
         )
         self.link._sync()
-        self.imported = self.lines()
+        self.imported = self.lines(self.journal)
         self.assertTrue(self.imported)
 
     def test_transactions_of_the_card_open_the_lines(self):

@@ -14,11 +14,11 @@ from odoo.tests import tagged
 
 from odoo.addons.account_bank_sync.models.bank_sync_lock import LOCK_CLASS
 
-from .common import BankSyncCase, ponto_api_values, ponto_connect_values
+from .ponto_common import PontoCommon
 
 
 @tagged("post_install", "-at_install")
-class TestTokens(BankSyncCase):
+class TestTokens(PontoCommon):
     def committed(self, values):
         """A connection of a new provider (``values``), committed."""
         with self.env.registry.cursor() as cr:
@@ -82,9 +82,7 @@ class TestTokens(BankSyncCase):
     def test_rotated_refresh_token_survives_a_rollback(self):
         """Defect 1: the refresh happens, then the caller's transaction rolls
         back (an exception, a killed worker): the new token is kept."""
-        _, link_id = self.committed(
-            ponto_connect_values(self.sim, self.sim_ca, self.company)
-        )
+        _, link_id = self.committed(self.provider_values("connect"))
         access, refresh = self.connect(link_id)
         self.assertTrue(access and refresh)
         self.expire_access_token(link_id)
@@ -109,9 +107,7 @@ class TestTokens(BankSyncCase):
         self.assertFalse([r for r in self.refreshes() if r.status != 200])
 
     def test_tokens_of_an_uncommitted_connection_stay_in_its_transaction(self):
-        provider = self.env["bank.sync.provider"].create(
-            ponto_connect_values(self.sim, self.sim_ca, self.company)
-        )
+        provider = self.create_provider("connect")
         link = self.env["bank.sync.link"].create({"provider_id": provider.id})
         link.sudo().write({"access_token": "a", "refresh_token": "r"})
         self.assertEqual(link.sudo().refresh_token, "r")
@@ -120,9 +116,7 @@ class TestTokens(BankSyncCase):
 
     def test_tokens_never_move_to_another_provider(self):
         link = self.make_link()
-        other = self.env["bank.sync.provider"].create(
-            ponto_api_values(self.sim, self.sim_ca, self.company, name="Other")
-        )
+        other = self.create_provider("api", name="Other")
         with self.assertRaisesRegex(UserError, "cannot change while it is connected"):
             link.provider_id = other
         link.state = "disconnected"
@@ -139,15 +133,18 @@ class TestTokens(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConnectionLock(BankSyncCase):
+class TestConnectionLock(PontoCommon):
     """Another worker holds the connection's lock (it is synchronizing)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.link, cls.account, cls.journal = cls.linked_account(
+            cls.sim.ACCOUNT_SAVINGS_ID
+        )
 
     def setUp(self):
         super().setUp()
-        self.link = self.make_link()
-        self.account, self.journal = self.map_account(
-            self.link, self.sim.ACCOUNT_SAVINGS_ID
-        )
         self.other = sql_db.db_connect(self.env.cr.dbname).cursor()
         self.addCleanup(self.other.close)
         self.other.execute(
@@ -189,14 +186,14 @@ class TestConnectionLock(BankSyncCase):
 
 
 @tagged("post_install", "-at_install")
-class TestLockedAcrossWorkers(BankSyncCase):
+class TestLockedAcrossWorkers(PontoCommon):
     def test_locked_connection_is_skipped_by_a_cron_worker(self):
         """The same with committed data and two real workers' cursors."""
         registry = self.env.registry
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             provider = env["bank.sync.provider"].create(
-                ponto_api_values(self.sim, self.sim_ca, env.company, name="Locking")
+                self.provider_values("api", env.company, name="Locking")
             )
             link = env["bank.sync.link"].create(
                 {"provider_id": provider.id, "state": "connected"}

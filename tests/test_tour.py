@@ -1,38 +1,23 @@
 import logging
 import time
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from .common import (
-    LoopbackRequestsMixin,
-    ponto_api_values,
-    ponto_connect_values,
-    start_simulator,
-)
+from .ponto_common import PontoHttpCommon
 
 _logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
-class TestBankSyncTour(LoopbackRequestsMixin, HttpCase):
+class TestBankSyncTour(PontoHttpCommon):
     """The bookkeeper's path in headless Chromium, against the Ponto simulator:
     Configuration > Bank Synchronization > Connections, Connect a Bank (KBC),
     map the accounts to new journals, Fetch Transactions, see the lines."""
 
-    def setUp(self):
-        super().setUp()
-        self.sim, self.ca = start_simulator(self)
-        self.env.company.country_id = self.env.ref("base.be")
-        # Odoo Community gives nobody "Show Full Accounting Features"
-        # (account.group_account_user, the contract's bookkeeper group), and
-        # without it nobody may create bank statement lines: the admin of the
-        # tour gets it, as a bookkeeper's account would have it.
-        self.env.ref("base.user_admin").groups_id = [
-            (4, self.env.ref("account.group_account_user").id)
-        ]
-        self.provider = self.env["bank.sync.provider"].create(
-            ponto_api_values(self.sim, self.ca, self.env.company)
-        )
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grant_full_accounting(cls.admin)  # the bookkeeper of the tour
 
     def test_connect_map_and_import(self):
         self.provider.sequence = 1  # the default provider of the wizard
@@ -70,22 +55,11 @@ class TestBankSyncTour(LoopbackRequestsMixin, HttpCase):
     def test_ponto_connect_return_opens_the_account_wizard(self):
         """The URL the OAuth return redirects to opens the account wizard in
         the web client (a full page load after the provider's page)."""
-        admin = self.env.ref("base.user_admin")
-        provider = self.env["bank.sync.provider"].create(
-            ponto_connect_values(
-                self.sim, self.ca, self.env.company, application_id=False
-            )
-        )
-        self.env["bank.sync.institution"]._refresh_from_provider(provider)
-        kbc = self.env["bank.sync.institution"].search(
-            [
-                ("provider_id", "=", provider.id),
-                ("provider_ref", "=", self.sim.FI_KBC_ID),
-            ]
-        )
+        provider = self.create_provider("connect", application_id=False)
+        kbc = self.institution(provider)
         wizard = (
             self.env["bank.sync.connect.wizard"]
-            .with_user(admin)
+            .with_user(self.admin)
             .create({"provider_id": provider.id, "institution_id": kbc.id})
         )
         action = wizard.action_connect()

@@ -11,7 +11,7 @@ from lxml import etree
 
 from odoo.tests import tagged
 
-from .common import BankSyncCase
+from .ponto_common import PontoCommon
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"
 LANGS = {"nl_BE": "nl.po", "fr_BE": "fr.po"}
@@ -58,7 +58,7 @@ def visible_texts(arch):
 
 
 @tagged("post_install", "-at_install")
-class TestTranslatedScreens(BankSyncCase):
+class TestTranslatedScreens(PontoCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -145,6 +145,11 @@ class FaultBook:
         with self._lock:
             self._faults = []
 
+    def __deepcopy__(self, memo):  # the lock is the copy's own
+        book = FaultBook()
+        book._faults = copy.deepcopy(self.list(), memo)
+        return book
+
     def list(self):
         with self._lock:
             return list(self._faults)

@@ -4,6 +4,7 @@ Knobs are plain attributes, switchable at run time (``sim.sync_polls = 0``) or
 passed to the constructor.  [U] marks behaviour no source documents.
 """
 
+import copy
 import datetime as _dt
 import shutil
 import tempfile
@@ -53,6 +54,27 @@ KNOBS = {
 }
 
 
+#: what :meth:`PontoSimulator.reset` restores besides the knobs (deep copies)
+STATE = (
+    "store",
+    "faults",
+    "next_sync_errors",
+    "stuck_syncs",
+    "_request_counter",
+    "application_id",
+    "custom_integration_id",
+)
+#: restored as new containers of the same entries (never changed once added)
+LOGS = (
+    "requests",
+    "errors",
+    "tls_failures",
+    "webhook_deliveries",
+    "signature_keys",
+    "idempotency",
+)
+
+
 class PontoSimulator(BankOpsMixin, WebhookMixin):
     CUSTOM_CLIENT_ID, CUSTOM_CLIENT_SECRET = "sim-custom-client", "sim-custom-secret"
     CONNECT_CLIENT_ID, CONNECT_CLIENT_SECRET = (
@@ -80,15 +102,26 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         unknown = set(knobs) - set(KNOBS)
         if unknown:
             raise TypeError("unknown knobs: {}".format(", ".join(sorted(unknown))))
-        for name, default in KNOBS.items():
-            setattr(self, name, knobs.get(name, default))
-        self.clock = Clock()
         self.host, self.port, self.seed = host, port, seed
+        self.anchor_date = anchor_date or Clock().now().date()
+        self.lock = threading.RLock()
+        self._httpd = self._ca = self._webhook_key = None
+        self._tmpdir = None
+        self._knobs = {
+            name: knobs.get(name, default) for name, default in KNOBS.items()
+        }
+        self._checkpoint = None
+        self._seed_state()
+
+    def _seed_state(self):
+        """The seeded bank, the constructor's knobs, the real clock, nothing
+        logged, no fault: what a new simulator starts with."""
+        for name, value in copy.deepcopy(self._knobs).items():
+            setattr(self, name, value)
+        self.clock = Clock()
         self.application_id = self.APPLICATION_ID
         self.custom_integration_id = self.CUSTOM_INTEGRATION_ID
-        self.anchor_date = anchor_date or self.now().date()
-        self.lock = threading.RLock()
-        self.store = Store(seed, self.anchor_date)
+        self.store = Store(self.seed, self.anchor_date)
         self.faults = faults.FaultBook()
         self.requests, self.errors, self.tls_failures = [], [], []
         self.webhook_deliveries = []
@@ -97,8 +130,6 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         self.next_sync_errors = {}
         self.stuck_syncs = set()  # accounts whose next synchronization never ends
         self._request_counter = 0
-        self._httpd = self._ca = self._webhook_key = None
-        self._tmpdir = None
         base = _dt.datetime.combine(self.anchor_date, _dt.time(), tzinfo=UTC)
         for account in self.store.accounts.values():
             ago = max(0, self.consent_days - account.spec["consent_left_days"])
@@ -113,6 +144,38 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         for account in self.store.accounts.values():
             custom.link(account, self.initial_history_count)
         self.store.integrations[custom.id] = custom
+
+    # --- checkpoint and reset (one server for several tests) -------------------
+    def checkpoint(self):
+        """Remember the state as it is now (bank, integrations, tokens, knobs,
+        faults, the request log, the clock's reading) as the one :meth:`reset`
+        goes back to."""
+        with self.lock:
+            self._checkpoint = (self.now(), self._copy_state(vars(self)))
+
+    def reset(self):
+        """Back to the last :meth:`checkpoint`, its clock reading included (the
+        clock runs on from there), or to what a new simulator starts with when
+        none was taken. The server, its port and its TLS material (CA, server
+        certificate, client certificates issued) stay: nothing is regenerated.
+        A request still in flight (a ``slow`` fault) is not waited for."""
+        with self.lock:
+            if self._checkpoint is None:
+                self._seed_state()
+                return self
+            moment, state = self._checkpoint
+            for name, value in self._copy_state(state).items():
+                setattr(self, name, value)
+            self.clock = Clock()
+            self.clock.offset = (moment - self.clock.now()).total_seconds()
+        return self
+
+    @staticmethod
+    def _copy_state(source):
+        state = copy.deepcopy({name: source[name] for name in (*KNOBS, *STATE)})
+        # logs and tables whose entries never change once added: new containers
+        state.update({name: copy.copy(source[name]) for name in LOGS})
+        return state
 
     # --- life cycle ----------------------------------------------------------
     def start(self):
