@@ -14,6 +14,7 @@ from . import (
     test_engine_resilience,
     test_error_messages,
     test_fault_campaign,
+    test_forms_and_rights,
     test_http,
     test_install,
     test_journal,
