@@ -14,7 +14,7 @@ from .ponto_common import PontoCommon
 class TestCardConsent(PontoCommon):
     def setUp(self):
         super().setUp()
-        self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]
+        self.grant_full_accounting(self.env.user)
         self.link = self.make_link()
         self.savings, self.savings_journal = self.map_account(
             self.link, self.sim.ACCOUNT_SAVINGS_ID

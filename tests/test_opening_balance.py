@@ -12,7 +12,7 @@ from .ponto_common import PontoCommon
 class TestOpeningBalance(PontoCommon):
     def setUp(self):
         super().setUp()
-        self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]
+        self.grant_full_accounting(self.env.user)
         self.link = self.make_link()
         self.account, self.journal = self.map_account(
             self.link, self.sim.ACCOUNT_CHECKING_ID

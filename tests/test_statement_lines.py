@@ -26,7 +26,7 @@ LIST_COLUMNS = (
 class TestStatementLines(PontoCommon):
     def setUp(self):
         super().setUp()
-        self.env.user.groups_id = [(4, self.env.ref("account.group_account_user").id)]
+        self.grant_full_accounting(self.env.user)
         self.link = self.make_link()
         self.account, self.journal = self.map_account(
             self.link, self.sim.ACCOUNT_SAVINGS_ID

@@ -143,9 +143,10 @@ class BankSyncAccountWizardLine(models.TransientModel):
     @api.depends("iban", "currency_id", "company_id")
     def _compute_allowed_journal_ids(self):
         journals = self.env["account.journal"]
+        candidates = {}
         for line in self:
             number = sanitize_account_number(line.iban or "")
-            candidates = journals.search(
+            candidates[line] = journals.search(
                 [
                     ("type", "=", "bank"),
                     ("company_id", "=", line.company_id.id),
@@ -154,10 +155,22 @@ class BankSyncAccountWizardLine(models.TransientModel):
                     ("bank_account_id.sanitized_acc_number", "=", number or "-"),
                 ]
             )
-            line.allowed_journal_ids = candidates.filtered(
-                lambda j, line=line: (
+        # who feeds them: one query for every line
+        feeders = {}
+        fed = (
+            self.env["bank.sync.account"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("journal_id", "in", journals.union(*candidates.values()).ids)])
+        )
+        for account in fed:
+            feeders.setdefault(account.journal_id.id, set()).add(account.id)
+        for line, found in candidates.items():
+            own = {line.online_account_id.id}
+            line.allowed_journal_ids = found.filtered(
+                lambda j, line=line, own=own: (
                     (j.currency_id or j.company_id.currency_id) == line.currency_id
-                    and not self._synced_elsewhere(j, line.online_account_id)
+                    and not feeders.get(j.id, set()) - own
                 )
             )
 
