@@ -123,8 +123,8 @@ class BankSyncAuthSession(models.Model):
             )
         if result.organization_id:
             link.provider_organization_id = result.organization_id
-        link._set_state(
-            "connected", message=self.env._("Authorised at %s.", link.provider_id.name)
+        link._set_authorized_state(
+            message=self.env._("Authorised at %s.", link.provider_id.name)
         )
 
     def _landing_url(self):

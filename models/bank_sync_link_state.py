@@ -43,6 +43,8 @@ SEVERITY = (
 )
 LINK_STATES = [
     ("draft", "Draft"),
+    # authorised at the provider, but no account mapped to a journal yet
+    ("authorized", "Authorised"),
     ("connected", "Connected"),
     ("renewal_needed", "Renewal needed"),
     ("expired", "Expired"),
@@ -52,8 +54,11 @@ LINK_STATES = [
 #: states that need someone: one chatter message and one activity on entry,
 #: and a badge on the journal's dashboard card
 PROBLEM_STATES = ("renewal_needed", "expired", "error")
-#: a link reaching ``connected`` from these states was (re-)authorised
+#: a link reaching ``authorized`` or ``connected`` from these states was
+#: (re-)authorised
 AUTHORIZING_STATES = ("draft", "disconnected", "expired")
+#: the states an authorisation leads to (``connected`` needs a mapped account)
+AUTHORIZED_STATES = ("authorized", "connected")
 #: states in which a connection is synchronized (by the scheduler, on open)
 #: and its consent watched (an ``error`` one is retried on its ``next_sync``)
 SYNCABLE_STATES = ("connected", "renewal_needed", "error")
@@ -126,7 +131,27 @@ class BankSyncLink(models.Model):
         still_missing = self.online_account_ids.filtered(
             lambda a: a.journal_id and a.missing_at_provider
         )
-        self._set_state("renewal_needed" if still_missing else "connected")
+        if still_missing:
+            self._set_state("renewal_needed")
+        else:
+            self._set_authorized_state()
+
+    def _set_authorized_state(self, message=None):
+        """The provider gives access: ``connected`` when an account is mapped
+        to a journal, ``authorized`` (accounts still to choose) otherwise."""
+        for link in self:
+            if link._renew_accounts():
+                link._set_state("connected", message=message)
+            else:
+                link._set_state(
+                    "authorized",
+                    message=message
+                    and link.env._(
+                        "%(message)s Choose the accounts to synchronize: click "
+                        "Fetch Accounts and give each account its journal.",
+                        message=message,
+                    ),
+                )
 
     # --- states, messages, activities ----------------------------------------------
 
@@ -144,7 +169,7 @@ class BankSyncLink(models.Model):
             # the state's own activity (or none) replaces the reminder's
             self._unlink_renew_activities()
         for link in self:
-            authorized = state == "connected" and link.state in AUTHORIZING_STATES
+            authorized = state in AUTHORIZED_STATES and link.state in AUTHORIZING_STATES
             vals = {}
             if error is not None:
                 vals.update(link._error_values(error, message))

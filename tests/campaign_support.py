@@ -101,6 +101,8 @@ class CampaignMixin:
                 "first_import_date": first_import_date,
             }
         )
+        if link.state == "authorized":  # as the wizard's confirmation does
+            link._set_authorized_state()
 
     def key(self, account):
         return next(k for k, ref in self.ids.items() if ref == account.provider_ref)

@@ -184,6 +184,8 @@ class PontoCommon(BankSyncCommon):
                 **values,
             }
         )
+        if link.state == "authorized":  # as the wizard's confirmation does
+            link._set_authorized_state()
         return account, journal
 
     @classmethod

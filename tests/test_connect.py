@@ -74,7 +74,7 @@ class TestConnectWizard(PontoHttpCommon):
         self.assertEqual(action["res_model"], "bank.sync.account.wizard")
         account_wizard = self.env["bank.sync.account.wizard"].browse(action["res_id"])
         link = account_wizard.link_id
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
         self.assertEqual(link.provider_id, self.provider)
         self.assertEqual(link.institution_id.provider_ref, self.sim.FI_KBC_ID)
         self.assertEqual(
@@ -173,7 +173,7 @@ class TestConnectAuthorization(PontoHttpCommon):
         self.assertTrue(match, location)
         access, refresh, expires = self.tokens(link)
         self.assertTrue(access and refresh and expires)
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
         self.assertEqual(link.provider_organization_id, self.sim.ORGANIZATION_ID)
         self.assertEqual(self.sim.count("POST", "*/oauth2/token", 200), 1)
         wizard = self.env["bank.sync.account.wizard"].browse(int(match[1]))
@@ -274,7 +274,7 @@ class TestConnectAuthorization(PontoHttpCommon):
         self.assertFalse(session.used)
         # its owner can still use it
         self.assertEqual(self.back_to_odoo(redirect_url).status_code, 303)
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
 
     def test_access_denied(self):
         auth_url, link = self.start()

@@ -59,7 +59,7 @@ class TestConnectedUntil(PontoCommon):
         with freeze_time(START):
             action = wizard.action_connect()
         link = self.env["bank.sync.account.wizard"].browse(action["res_id"]).link_id
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
         self.assertEqual(link.authorized_at, START)
         self.assertEqual(link.connected_until, START + timedelta(days=180))
         self.provider.consent_days = 90

@@ -128,7 +128,7 @@ class TestDisconnectConnect(PontoCommon):
         self.assertTrue(session)
         link = session.link_id
         session._complete(params)
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
         return self.env["bank.sync.account.wizard"]._create_for_link(link)
 
     def test_tokens_refused_and_mappings_reused(self):

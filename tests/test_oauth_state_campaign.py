@@ -77,7 +77,7 @@ class TestAuthorizationState(PontoHttpCommon):
                 )
         # the genuine return still works: nothing was burned
         self.assertEqual(self.back_to_odoo(redirect).status_code, 303)
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
         self.assertTrue(link.sudo().refresh_token)
 
     def test_state_without_a_code_or_twice(self):
@@ -93,7 +93,7 @@ class TestAuthorizationState(PontoHttpCommon):
         self.assertEqual(response.status_code, 303)
         self.assertEqual(self.back_to_odoo(redirect).status_code, 400)
         self.assertEqual(self.sim.count("POST", "*/oauth2/token"), 1)
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
 
 
 @tagged("post_install", "-at_install")

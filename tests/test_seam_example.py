@@ -81,7 +81,7 @@ class TestExampleProvider(BankSyncHttpCommon):
 
     def test_connect_fetch_import_renew_disconnect(self):
         link, wizard = self.connect()
-        self.assertEqual(link.state, "connected")
+        self.assertEqual(link.state, "authorized")
         self.assertEqual(link.provider_organization_id, CUSTOMER_ID)
         self.assertFalse(
             self.env["bank.sync.auth.session"].sudo().search([]).verifier,

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
 from ..clients import errors
+from ..models.bank_sync_link_state import AUTHORIZED_STATES
 
 
 class BankSyncConnectWizard(models.TransientModel):
@@ -206,10 +207,9 @@ class BankSyncConnectWizard(models.TransientModel):
         wizard = self.env["bank.sync.account.wizard"]._create_for_link(
             link, journal=self.journal_id
         )
-        if link.state != "connected":
-            link._set_state(
-                "connected",
-                message=self.env._("Connected to %s.", self.provider_id.name),
+        if link.state not in AUTHORIZED_STATES:
+            link._set_authorized_state(
+                message=self.env._("Authorised at %s.", self.provider_id.name)
             )
         return wizard._get_action()
 
