@@ -20,6 +20,7 @@
         "data/mail_template_data.xml",
         "views/bank_sync_provider_views.xml",
         "views/bank_sync_provider_ponto_views.xml",
+        "views/bank_sync_provider_saltedge_views.xml",
         "views/bank_sync_institution_views.xml",
         "views/bank_sync_link_views.xml",
         "views/bank_sync_account_views.xml",

@@ -48,6 +48,9 @@ class Institution:
     maintenance_type: str | None = None
     maintenance_from: datetime | None = None
     maintenance_to: datetime | None = None
+    #: how many days of history the provider can read at this bank (None:
+    #: not told)
+    max_history_days: int | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     def in_maintenance(self, now):
@@ -295,6 +298,12 @@ class BankClient(abc.ABC):
         sent the user back with) and what :meth:`start_authorization` asked to
         keep; return an :class:`AuthorizationResult`. Raises
         :class:`AuthorizationDenied` when the user did not authorise."""
+
+    @staticmethod
+    def renewal_refusal(callback):
+        """Why the user came back from a renewal step without renewing (the
+        provider's reason in ``callback``, its query parameters), or None."""
+        return callback.get("error") or None
 
     @abc.abstractmethod
     def request_renewal(self, account_ids, *, redirect_uri):

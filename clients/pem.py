@@ -11,6 +11,9 @@ PRIVATE_KEY = "private_key"
 CERTIFICATE_BLOCK = re.compile(
     r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S
 )
+PUBLIC_KEY_BLOCK = re.compile(
+    r"-----BEGIN (?:RSA )?PUBLIC KEY-----.+?-----END (?:RSA )?PUBLIC KEY-----", re.S
+)
 
 
 def _certificates(text):
@@ -75,3 +78,16 @@ def key_matches_certificate(key_text, certificate_text, password=None):
     return key.public_key().public_bytes(encoding, public) == (
         certificate.public_key().public_bytes(encoding, public)
     )
+
+
+def public_keys(text):
+    """The readable PEM public keys of ``text`` (several may be pasted), as
+    PEM strings; an unreadable block is left out."""
+    keys = []
+    for block in PUBLIC_KEY_BLOCK.findall(text or ""):
+        try:
+            serialization.load_pem_public_key(block.encode())
+        except ValueError:
+            continue
+        keys.append(block)
+    return keys

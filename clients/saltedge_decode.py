@@ -132,8 +132,18 @@ def institution(provider):
         time_zone=provider.get("timezone"),
         deprecated=state == "disabled",
         maintenance_type="inactive" if state == "inactive" else None,
+        max_history_days=_positive_int(provider.get("max_fetch_interval")),
         raw=jsonable(provider),
     )
+
+
+def _positive_int(value):
+    """``max_fetch_interval`` [C]: days, or null when there is no limit."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
 
 
 # --- connections, attempts, consents -------------------------------------------

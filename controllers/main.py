@@ -72,7 +72,7 @@ class BankSyncController(http.Controller):
         return request.redirect(url)
 
     @http.route(REAUTHORIZE_RETURN_PATH, type="http", auth="user", methods=["GET"])
-    def reauthorize_return(self, state=None, error=None, **kwargs):
+    def reauthorize_return(self, state=None, **kwargs):
         """Back from a renewal step (Renew): read the new consent expiry, go
         on to the next step's page or back to the connection, connected
         again."""
@@ -88,6 +88,7 @@ class BankSyncController(http.Controller):
                 ),
             )
         link = env["bank.sync.link"].browse(session.link_id.id)
+        error = link.provider_id.sudo()._get_client_class().renewal_refusal(kwargs)
         if error:
             return self._page(
                 env._("The renewal was not given"),

@@ -1,5 +1,6 @@
 from . import bank_sync_provider
 from . import bank_sync_provider_ponto
+from . import bank_sync_provider_saltedge
 from . import bank_sync_institution
 from . import bank_sync_link
 from . import bank_sync_token
@@ -16,5 +17,6 @@ from . import bank_sync_cron
 from . import bank_sync_consent
 from . import bank_sync_renew
 from . import bank_sync_sync_on_open
+from . import bank_sync_push
 from . import account_journal_dashboard
 from . import res_config_settings

@@ -238,13 +238,15 @@ class BankSyncLink(models.Model):
                 link._bank_sync_disconnect()
         return True
 
-    def _bank_sync_disconnect(self):
+    def _bank_sync_disconnect(self, revoke=True, message=None):
         """Revoke at the provider (what fails is said in the chatter, and does
         not block), keep the imported lines, give the journals back to manual
-        statements, forget the tokens."""
+        statements, forget the tokens. ``revoke=False``: the provider removed
+        the connection itself (``message`` says so)."""
         self.ensure_one()
         accounts = self.with_context(active_test=False).online_account_ids
-        failures = self._bank_sync_revoke(accounts) if self.state != "draft" else []
+        revoke = revoke and self.state != "draft"
+        failures = self._bank_sync_revoke(accounts) if revoke else []
         journals = accounts.journal_id
         journals.filtered(
             lambda j: j.bank_statements_source == "online_sync"
@@ -264,7 +266,8 @@ class BankSyncLink(models.Model):
             }
         )
         self._set_state(
-            "disconnected", message=self._disconnect_message(accounts, journals)
+            "disconnected",
+            message=message or self._disconnect_message(accounts, journals),
         )
         if failures:
             self.message_post(

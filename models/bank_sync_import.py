@@ -112,7 +112,11 @@ class BankSyncAccount(models.Model):
             try:
                 # a read that stopped part-way goes on with what the provider
                 # has: no bank access spent (4 a day) until it is done
-                if not self.resume_after_ref:
+                if self.provider_fetched_at:
+                    # the provider read the bank on its own (bank_sync_push.py)
+                    refreshed = True
+                    self.provider_fetched_at = False
+                elif not self.resume_after_ref:
                     refreshed = self._refresh_at_provider(client, customer_ip)
             except errors.RecentlySynchronized:
                 _logger.info("Online account %s synchronized recently", self.id)

@@ -42,6 +42,11 @@ class BankSyncInstitution(models.Model):
     maintenance_type = fields.Char()
     maintenance_until = fields.Datetime()
     time_zone = fields.Char(help="The bank's time zone, for booking dates.")
+    max_history_days = fields.Integer(
+        string="History (days)",
+        help="How many days of history the provider can read at this bank (0: "
+        "not told). The first import date of a new account cannot be earlier.",
+    )
     active = fields.Boolean(default=True)
 
     _sql_constraints = [
@@ -97,6 +102,7 @@ class BankSyncInstitution(models.Model):
                 "maintenance_type": info.maintenance_type or False,
                 "maintenance_until": naive(info.maintenance_to),
                 "time_zone": info.time_zone or False,
+                "max_history_days": info.max_history_days or 0,
                 "active": not info.deprecated,
             }
             record = existing.get(info.id)

@@ -112,7 +112,7 @@ def test_a_method_name_belongs_to_one_model():
 def test_the_seam_is_seen():
     found = _definitions()
     hooks = found["bank.sync.provider", "_get_client_class"]
-    assert {_provider_code(path) for path in hooks} == {None, "ponto"}
+    assert {_provider_code(path) for path in hooks} == {None, *PROVIDERS}
 
 
 def test_no_import_circle():
@@ -182,13 +182,16 @@ def test_no_file_too_long_to_read():
 
 
 #: where a provider may be named: its own files (and its tests)
+PROVIDERS = ("ponto", "saltedge")
+_CODES = "|".join(PROVIDERS)
 PROVIDER_FILES = re.compile(
-    r"^(clients/ponto\w*\.py|simulators/ponto/.*|models/\w+_ponto\.py"
-    r"|views/\w+_ponto_views\.xml|static/src/tours/.*)$"
+    rf"^(clients/({_CODES})\w*\.py|simulators/({_CODES})/.*|models/\w+_({_CODES})\.py"
+    rf"|controllers/({_CODES})\.py|views/\w+_({_CODES})_views\.xml"
+    r"|static/src/tours/.*)$"
 )
-#: the lines of core files that may name it: registering its files
+#: the lines of core files that may name one: registering its files
 REGISTRATIONS = re.compile(
-    r'^(from \. import \w+_ponto|\s*"views/\w+_ponto_views\.xml",'
+    rf'^(from \. import (\w+_)?({_CODES})|\s*"views/\w+_({_CODES})_views\.xml",'
     r'|\s*"(name|summary)": ".*",)$'
 )
 CORE_SUFFIXES = (".py", ".xml", ".csv", ".js")
@@ -220,7 +223,7 @@ def _code_lines(path):
 
 
 def test_the_core_names_no_provider():
-    """Outside Ponto's own files, "ponto" appears only in documentation
+    """Outside a provider's own files, its code appears only in documentation
     (docstrings, comments), translations and the lines registering its
     files; the ``code`` selection value lives in its provider file."""
     found = []
@@ -237,6 +240,7 @@ def test_the_core_names_no_provider():
         ):
             continue
         for number, line in _code_lines(path):
-            if "ponto" in line.lower() and not REGISTRATIONS.match(line):
+            named = [code for code in PROVIDERS if code in line.lower()]
+            if named and not REGISTRATIONS.match(line):
                 found.append(f"{rel}:{number}: {line.strip()}")
-    assert not found, "the core names Ponto:\n" + "\n".join(found)
+    assert not found, "the core names a provider:\n" + "\n".join(found)

@@ -50,6 +50,7 @@ def test_institutions(fake):
     )
     assert kbc.time_zone == "Europe/Brussels" and not kbc.in_maintenance(NOW)
     assert kbc.raw["max_consent_days"] == 60 and kbc.raw["max_fetch_interval"] == 30
+    assert kbc.max_history_days == 30
     assert kbc.raw["refresh_timeout"] == 60 and kbc.raw["regulated"] is True
     assert found["belfius_be"].in_maintenance(NOW)  # inactive: not in the widget
     assert found["scrape_be"].status == "beta"  # not a regulated channel

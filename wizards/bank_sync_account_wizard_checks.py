@@ -1,5 +1,6 @@
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
@@ -28,6 +29,7 @@ class BankSyncAccountWizardLine(models.TransientModel):
                         currency=line.currency_code or "?",
                     )
                 )
+            line._check_history()
             if line.action == "create":
                 line._check_can_create()
                 continue
@@ -52,6 +54,22 @@ class BankSyncAccountWizardLine(models.TransientModel):
                     )
                 )
             taken[journal] = line
+
+    def _check_history(self):
+        earliest = self._earliest_import_date()
+        if self.first_import_date and self.first_import_date < earliest:
+            raise UserError(
+                self.env._(
+                    "%(bank)s gives %(days)s days of history through %(provider)s: "
+                    "the first import date of the account %(account)s cannot be "
+                    "before %(date)s.",
+                    bank=self.wizard_id.institution_id.name,
+                    days=self.wizard_id.institution_id.max_history_days,
+                    provider=self.wizard_id.link_id.provider_id.name,
+                    account=self._label(),
+                    date=format_date(self.env, earliest),
+                )
+            )
 
     def _label(self):
         return self.iban or self.name or self.provider_ref

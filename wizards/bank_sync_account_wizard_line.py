@@ -193,15 +193,26 @@ class BankSyncAccountWizardLine(models.TransientModel):
 
     @api.depends("journal_id", "action")
     def _compute_first_import_date(self):
-        default = fields.Date.context_today(self) - timedelta(days=DEFAULT_HISTORY_DAYS)
         for line in self:
+            default = line._earliest_import_date(DEFAULT_HISTORY_DAYS)
             account = line.online_account_id
             if account.journal_id and account.journal_id == line.journal_id:
                 line.first_import_date = account.first_import_date
                 continue
             line.first_import_date = default
             if line.action == "map" and line.journal_id:
-                line.first_import_date = line._overlap_start(line.journal_id) or default
+                line.first_import_date = max(
+                    line._overlap_start(line.journal_id) or default,
+                    line._earliest_import_date(),
+                )
+
+    def _earliest_import_date(self, days=None):
+        """``days`` ago (the bank's history through the provider when it is
+        shorter); without ``days``, as far back as that history goes."""
+        history = self.wizard_id.institution_id.max_history_days
+        if history and (not days or history < days):
+            days = history
+        return fields.Date.context_today(self) - timedelta(days=days or 36500)
 
     def _overlap_start(self, journal):
         """Where the import of ``journal`` starts again without a gap: before
