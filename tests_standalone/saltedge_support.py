@@ -253,7 +253,9 @@ class CallbackReceiver:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def url(self, kind):
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/callbacks/{kind}/"
