@@ -39,6 +39,8 @@ def test_the_seeded_connection(saltedge_sim, api):
     left = _dt.datetime.fromisoformat(consent["expires_at"].replace("Z", "+00:00"))
     assert 149 <= (left - saltedge_sim.now()).days <= 150
     accounts = _accounts(api, conn["id"])
+    assert [a["id"] for a in accounts] == list(saltedge_sim.SEED_ACCOUNT_IDS.values())
+    assert list(saltedge_sim.SEED_ACCOUNT_IDS) == ["kbc-current", "kbc-savings"]
     assert [a["extra"]["iban"] for a in accounts] == [
         saltedge_sim.ACCOUNT_IBANS["kbc-current"],
         saltedge_sim.ACCOUNT_IBANS["kbc-savings"],

@@ -95,6 +95,9 @@ class SaltEdgeSimulator(SimulatorBase, CallbackMixin, OpsMixin):
         )
         conn = self.world.connections[self.SEED_CONNECTION_ID]
         self.SEED_CUSTOMER_ID = conn.customer_id
+        self.SEED_ACCOUNT_IDS = {  # bank key ("kbc-current") -> Salt Edge account id
+            self.world.accounts[a].bank_key: a for a in conn.account_ids
+        }
         granted = fetched - _dt.timedelta(days=seed.SEED_CONSENT_AGE_DAYS)
         consent = self.world.consents[conn.last_consent_id]
         consent.expires_at = granted + (consent.expires_at - consent.created_at)
@@ -220,6 +223,7 @@ class SaltEdgeSimulator(SimulatorBase, CallbackMixin, OpsMixin):
                 "callback_urls": dict(self.callback_urls),
                 "seed_customer_id": self.SEED_CUSTOMER_ID,
                 "seed_connection_id": self.SEED_CONNECTION_ID,
+                "seed_account_ids": dict(self.SEED_ACCOUNT_IDS),
                 "providers": [
                     {k: p[k] for k in ("id", "code", "name", "country_code", "status")}
                     for p in world.providers.values()
