@@ -1,37 +1,21 @@
-"""``python3 -m simulators.ponto [--port N] [--seed N]``: run a simulator in the
-foreground, print where it listens and what to trust, until Ctrl-C."""
+"""``python3 -m simulators ponto [--port N] [--seed N] [--knob k=v]`` (or
+``python3 -m simulators.ponto``): run a simulator in the foreground, print
+where it listens and what to trust, until Ctrl-C."""
 
-import argparse
-import json
-import signal
 import sys
-import time
+
+from ..common import cli
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m simulators.ponto")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument(
-        "--knob",
-        action="append",
-        default=[],
-        metavar="NAME=JSON",
-        help="set a knob, e.g. --knob sync_polls=0 --knob initial_history_count=null",
-    )
-    args = parser.parse_args(argv)
+    args = cli.parser(
+        "python3 -m simulators ponto",
+        "--knob sync_polls=0 --knob initial_history_count=null",
+    ).parse_args(argv)
     from .simulator import PontoSimulator
 
-    knobs = {}
-    for item in args.knob:
-        name, _, value = item.partition("=")
-        try:
-            knobs[name] = json.loads(value)
-        except ValueError:
-            knobs[name] = value
     sim = PontoSimulator(
-        port=args.port, seed=args.seed, host=args.host, **knobs
+        port=args.port, seed=args.seed, host=args.host, **cli.knobs(args.knob)
     ).start()
     info = sim.seed_info()
     lines = [
@@ -64,19 +48,7 @@ def main(argv=None):
         )
     lines.append("Press Ctrl-C to stop.")
     print("\n".join(lines), flush=True)
-
-    def _terminate(*_args):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.stop()
-    return 0
+    return cli.run_forever(sim)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,27 @@ class RequestRecord:
     def __repr__(self):
         return f"<{self.method} {self.path} -> {self.status}>"
 
+    @classmethod
+    def logged(cls, sim, req, query):
+        """The record of ``req`` (``method``, ``target``, ``headers``, ``body``,
+        ``client_cn``, ``path``, ``route``, ``profile``), in ``sim``'s log at
+        once; its ``status`` is set when it is answered."""
+        record = cls(
+            method=req.method,
+            path=req.path,
+            target=req.target,
+            route=req.route,
+            query=query,
+            headers=dict(req.headers),
+            profile=req.profile,
+            client_cert_cn=req.client_cn,
+            request_id=sim.next_request_id(),
+            time=iso(sim.now()),
+            body=req.body,
+        )
+        sim.log_request(record)
+        return record
+
 
 class Req:
     def __init__(self, sim, method, target, headers, body, client_cn):
@@ -223,21 +244,9 @@ def _garble(fault, resp):
 def handle(sim, method, target, headers, body, client_cn):
     """Returns ``(response or DROP, record)``."""
     req = Req(sim, method, target, headers, body, client_cn)
-    req_id = sim.next_request_id()
-    record = RequestRecord(
-        method=method,
-        path=req.path,
-        target=target,
-        route=req.route,
-        query={k: v[0] if len(v) == 1 else v for k, v in req.query.items()},
-        headers=dict(headers),
-        profile=req.profile,
-        client_cert_cn=client_cn,
-        request_id=req_id,
-        time=iso(sim.now()),
-        body=body,
-    )
-    sim.log_request(record)
+    query = {k: v[0] if len(v) == 1 else v for k, v in req.query.items()}
+    record = RequestRecord.logged(sim, req, query)
+    req_id = record.request_id
     try:
         if req.profile == "control":
             with sim.lock:

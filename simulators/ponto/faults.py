@@ -131,12 +131,18 @@ class Fault:
 
 
 class FaultBook:
+    """The faults in force, matched in the order they were added; another
+    simulator reuses it with its own ``fault_class`` (``matches(method, route,
+    profile)``, ``skip``, ``times``, ``hits``, ``passed``)."""
+
+    fault_class = Fault
+
     def __init__(self):
         self._faults = []
         self._lock = threading.Lock()
 
     def add(self, **kwargs):
-        fault = Fault(**kwargs)
+        fault = self.fault_class(**kwargs)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -146,7 +152,7 @@ class FaultBook:
             self._faults = []
 
     def __deepcopy__(self, memo):  # the lock is the copy's own
-        book = FaultBook()
+        book = type(self)()
         book._faults = copy.deepcopy(self.list(), memo)
         return book
 

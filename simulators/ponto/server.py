@@ -1,6 +1,11 @@
 """HTTPS plumbing: a ThreadingHTTPServer whose TLS handshake runs in the
 per-connection thread, with an optional client certificate (CERT_OPTIONAL, so
-mutual TLS stays switchable at run time and is enforced by the application)."""
+mutual TLS stays switchable at run time and is enforced by the application).
+
+Shared by the other simulators: :func:`serve` takes the request pipeline
+(``handle(sim, method, target, headers, body, client_cn)`` returning
+``(response or DROP, record)``; Ponto's ``dispatch.handle`` by default) and the
+``Server`` header's product name."""
 
 import contextlib
 import socket
@@ -26,7 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30
 
     def version_string(self):
-        return self.server_version
+        return self.server.product or self.server_version
 
     def log_message(self, fmt, *args):  # quiet; the simulator keeps its own log
         pass
@@ -47,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        resp, _record = dispatch.handle(
+        resp, _record = self.server.pipeline(
             sim, self.command, self.path, headers, body, self._client_cn()
         )
         if resp is dispatch.DROP:
@@ -75,8 +80,9 @@ class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, sim, ssl_ctx):
+    def __init__(self, address, sim, ssl_ctx, handle=None, product=None):
         self.sim, self.ssl_ctx = sim, ssl_ctx
+        self.pipeline, self.product = handle or dispatch.handle, product
         self._open = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -111,12 +117,12 @@ class SimHTTPServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
 
-def serve(sim, host, port, ssl_ctx):
-    httpd = SimHTTPServer((host, port), sim, ssl_ctx)
+def serve(sim, host, port, ssl_ctx, handle=None, product=None, name="ponto-simulator"):
+    httpd = SimHTTPServer((host, port), sim, ssl_ctx, handle, product)
     thread = threading.Thread(
         target=httpd.serve_forever,
         kwargs={"poll_interval": 0.05},
-        name="ponto-simulator",
+        name=name,
         daemon=True,
     )
     thread.start()

@@ -4,16 +4,14 @@ Knobs are plain attributes, switchable at run time (``sim.sync_polls = 0``) or
 passed to the constructor.  [U] marks behaviour no source documents.
 """
 
-import copy
 import datetime as _dt
-import shutil
 import tempfile
-import threading
 
+from ..common.base import SimulatorBase
 from . import bank, faults, seed, server, signing, tls
 from .sim_ops import BankOpsMixin
 from .state import Integration, Store
-from .util import UTC, Clock, iso
+from .util import UTC, iso
 from .webhooks import WebhookMixin
 
 KNOBS = {
@@ -75,7 +73,7 @@ LOGS = (
 )
 
 
-class PontoSimulator(BankOpsMixin, WebhookMixin):
+class PontoSimulator(SimulatorBase, BankOpsMixin, WebhookMixin):
     CUSTOM_CLIENT_ID, CUSTOM_CLIENT_SECRET = "sim-custom-client", "sim-custom-secret"
     CONNECT_CLIENT_ID, CONNECT_CLIENT_SECRET = (
         "sim-connect-client",
@@ -96,29 +94,17 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
     FI_KBC_ID, FI_BNP_ID = seed.FI_IDS["kbc"], seed.FI_IDS["bnp"]
     FI_BETA_ID = seed.FI_IDS["argenta"]
     FI_MAINTENANCE_ID = seed.FI_IDS["crelan"]
-    KNOBS = tuple(KNOBS)
+    KNOB_DEFAULTS, KNOBS, STATE, LOGS = KNOBS, tuple(KNOBS), STATE, LOGS
 
     def __init__(self, port=0, seed=1, host="127.0.0.1", anchor_date=None, **knobs):
-        unknown = set(knobs) - set(KNOBS)
-        if unknown:
-            raise TypeError("unknown knobs: {}".format(", ".join(sorted(unknown))))
-        self.host, self.port, self.seed = host, port, seed
-        self.anchor_date = anchor_date or Clock().now().date()
-        self.lock = threading.RLock()
-        self._httpd = self._ca = self._webhook_key = None
-        self._tmpdir = None
-        self._knobs = {
-            name: knobs.get(name, default) for name, default in KNOBS.items()
-        }
-        self._checkpoint = None
+        super().__init__(port, seed, host, anchor_date, **knobs)
+        self._webhook_key = None
         self._seed_state()
 
     def _seed_state(self):
         """The seeded bank, the constructor's knobs, the real clock, nothing
         logged, no fault: what a new simulator starts with."""
-        for name, value in copy.deepcopy(self._knobs).items():
-            setattr(self, name, value)
-        self.clock = Clock()
+        self._apply_knobs()
         self.application_id = self.APPLICATION_ID
         self.custom_integration_id = self.CUSTOM_INTEGRATION_ID
         self.store = Store(self.seed, self.anchor_date)
@@ -145,38 +131,6 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
             custom.link(account, self.initial_history_count)
         self.store.integrations[custom.id] = custom
 
-    # --- checkpoint and reset (one server for several tests) -------------------
-    def checkpoint(self):
-        """Remember the state as it is now (bank, integrations, tokens, knobs,
-        faults, the request log, the clock's reading) as the one :meth:`reset`
-        goes back to."""
-        with self.lock:
-            self._checkpoint = (self.now(), self._copy_state(vars(self)))
-
-    def reset(self):
-        """Back to the last :meth:`checkpoint`, its clock reading included (the
-        clock runs on from there), or to what a new simulator starts with when
-        none was taken. The server, its port and its TLS material (CA, server
-        certificate, client certificates issued) stay: nothing is regenerated.
-        A request still in flight (a ``slow`` fault) is not waited for."""
-        with self.lock:
-            if self._checkpoint is None:
-                self._seed_state()
-                return self
-            moment, state = self._checkpoint
-            for name, value in self._copy_state(state).items():
-                setattr(self, name, value)
-            self.clock = Clock()
-            self.clock.offset = (moment - self.clock.now()).total_seconds()
-        return self
-
-    @staticmethod
-    def _copy_state(source):
-        state = copy.deepcopy({name: source[name] for name in (*KNOBS, *STATE)})
-        # logs and tables whose entries never change once added: new containers
-        state.update({name: copy.copy(source[name]) for name in LOGS})
-        return state
-
     # --- life cycle ----------------------------------------------------------
     def start(self):
         self._tmpdir = tempfile.mkdtemp(prefix="ponto-sim-")
@@ -188,27 +142,9 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
         self.port = self._httpd.server_address[1]
         return self
 
-    def stop(self):
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd.close_all()
-            self._httpd = None
-        if self._tmpdir:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     @property
-    def root_url(self):
-        return f"https://{self.host}:{self.port}"
-
-    api_url = root_url
+    def api_url(self):
+        return self.root_url
 
     @property
     def connect_url(self):
@@ -217,17 +153,6 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
     @property
     def authorization_url(self):
         return self.root_url + "/oauth2/auth"
-
-    @property
-    def ca_file(self):
-        return self._ca.ca_file if self._ca else None
-
-    # --- clock ---------------------------------------------------------------
-    def now(self):
-        return self.clock.now()
-
-    def advance(self, seconds=0.0, minutes=0.0, hours=0.0, days=0.0):
-        return self.clock.advance(seconds, minutes, hours, days)
 
     # --- TLS and signatures --------------------------------------------------
     def issue_client_certificate(self, cn="client", signed_by_sim=True):
@@ -269,23 +194,6 @@ class PontoSimulator(BankOpsMixin, WebhookMixin):
             code=code,
             index=index,
         )
-
-    def clear_faults(self):
-        self.faults.clear()
-
-    def count(self, method=None, path_glob=None, status=None, profile=None):
-        return sum(
-            1
-            for r in list(self.requests)
-            if r.matches(method, path_glob, status, profile)
-        )
-
-    def reset_log(self):
-        self.requests = []
-
-    def log_request(self, record):
-        if record.profile != "control":
-            self.requests.append(record)
 
     def next_request_id(self):
         with self.lock:

@@ -6,6 +6,10 @@ import datetime as _dt
 import json
 import uuid
 
+from ..common.clock import Clock
+
+__all__ = ["Clock"]  # where the simulators found it first
+
 UTC = _dt.UTC
 # Fixed namespace: every id the simulator hands out is uuid5(NAMESPACE, ...).
 NAMESPACE = uuid.UUID("2f0c5a8e-6a55-4c1b-9d1e-5e1b0b7a9c31")
@@ -13,27 +17,6 @@ NAMESPACE = uuid.UUID("2f0c5a8e-6a55-4c1b-9d1e-5e1b0b7a9c31")
 
 def sim_uuid(*parts):
     return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
-
-
-class Clock:
-    """Real time plus an offset.
-
-    Based on ``datetime.now(timezone.utc)`` looked up through the module at each
-    call, so freezegun's patched ``datetime`` is honoured.
-    """
-
-    def __init__(self):
-        self.offset = 0.0
-
-    def now(self):
-        return _dt.datetime.now(UTC) + _dt.timedelta(seconds=self.offset)
-
-    def timestamp(self):
-        return self.now().timestamp()
-
-    def advance(self, seconds=0.0, minutes=0.0, hours=0.0, days=0.0):
-        self.offset += seconds + minutes * 60 + hours * 3600 + days * 86400
-        return self.now()
 
 
 def iso(dt, precision="ms"):
