@@ -1,0 +1,128 @@
+"""Salt Edge end to end through the seam, over HTTPS against the simulator:
+Connect → the widget → back to Odoo → map → lines in the journal; again with
+nothing twice; duplicated and pending transactions never booked; a refusal on
+the widget; Disconnect."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .http_common import OAUTH_RETURN_PATH
+from .saltedge_common import CURRENT, SaltEdgeHttpCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSaltEdgeFlow(SaltEdgeHttpCommon):
+    def start_connect(self):
+        institution = self.institution()
+        wizard = (
+            self.env["bank.sync.connect.wizard"]
+            .with_user(self.admin)
+            .create({"provider_id": self.provider.id, "institution_id": institution.id})
+        )
+        action = wizard.action_connect()
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertTrue(action["url"].startswith(self.sim.root_url + "/connect/"))
+        return action["url"]
+
+    def connect(self):
+        """Connect bank → Salt Edge's widget → back to Odoo; returns the
+        connection and the account wizard it opens."""
+        back = self.walk_widget(self.start_connect())
+        params = self.query(back)
+        self.assertTrue(params.get("connection_id"), back)
+        response = self.back_to_odoo(back, OAUTH_RETURN_PATH)
+        self.assertEqual(response.status_code, 303, response.text[:500])
+        location = response.headers["Location"]
+        self.assertIn("action_bank_sync_account_wizard", location)
+        wizard = self.env["bank.sync.account.wizard"].browse(
+            int(location.rstrip("/").rsplit("/", 1)[-1])
+        )
+        link = wizard.link_id
+        self.assertEqual(link.provider_organization_id, params["connection_id"])
+        return link, wizard
+
+    def test_connect_map_import_again(self):
+        link, wizard = self.connect()
+        self.assertEqual(link.state, "authorized")
+        self.assertEqual(link.name, "KBC Business (Salt Edge)")
+        # the widget's connect: signed requests only, each one accepted
+        self.assertEqual(self.sim.count(status=401), 0)
+        self.assertEqual(self.sim.count("POST", "*/connections/connect"), 1)
+        # the two KBC accounts, each for a new journal, 90 days back
+        self.assertEqual(len(wizard.line_ids), 2)
+        self.assertEqual(set(wizard.line_ids.mapped("action")), {"create"})
+        start = fields.Date.context_today(wizard) - timedelta(days=90)
+        self.assertEqual(set(wizard.line_ids.mapped("first_import_date")), {start})
+        wizard.action_confirm()
+        self.assertEqual(link.state, "connected")
+        self.assertEqual(len(link.journal_ids), 2)
+        # the consent's end is the connection's end
+        consent = self.sim.world.consents[
+            self.sim.world.connections[link.provider_organization_id].last_consent_id
+        ]
+        self.sim.reset_log()
+        link._sync()
+        self.assertEqual(link.state, "connected", link.last_error_message)
+        self.assertEqual(
+            fields.Datetime.to_string(link.connected_until)[:16],
+            consent.expires_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        for account in link.online_account_ids:
+            expected = self.bookable(account.provider_ref, since=start)
+            booked = set(account.statement_line_ids.mapped("bank_sync_ref"))
+            self.assertEqual(booked, expected, account.name)
+            self.assertFalse(booked & self.duplicated(account.provider_ref))
+            # the opening balance: Odoo's balance is the bank's
+            self.assertEqual(account.journal_id.bank_statements_source, "online_sync")
+        current = max(link.online_account_ids, key=lambda a: len(a.statement_line_ids))
+        self.assertTrue(current.statement_line_ids)
+        self.assertEqual(self.sim.count(status=401), 0)
+
+        # again: nothing twice; a new transaction at the bank arrives once
+        before = len(current.statement_line_ids)
+        link._sync()
+        self.assertEqual(len(current.statement_line_ids), before)
+        self.sim.add_transactions(current.provider_ref, 2, fetched=True)
+        link._sync()
+        self.assertEqual(len(current.statement_line_ids), before + 2)
+
+    def test_duplicated_and_pending_are_never_booked(self):
+        link = self.make_link()
+        account, journal = self.map_account(link, CURRENT)
+        self.sim.add_pending(account.provider_ref, 2, fetched=True)
+        link._sync()
+        booked = set(self.lines(journal).mapped("bank_sync_ref"))
+        self.assertEqual(booked, self.bookable(account.provider_ref))
+        self.assertTrue(self.duplicated(account.provider_ref))
+        self.assertFalse(booked & self.duplicated(account.provider_ref))
+        with self.sim.lock:
+            pending = self.sim.world.accounts[account.provider_ref].pending
+        self.assertTrue(pending, "the simulator has pending transactions")
+
+    def test_refused_on_the_bank_page(self):
+        back = self.walk_widget(self.start_connect(), decision="deny")
+        self.assertIn("error_class", self.query(back))
+        response = self.back_to_odoo(back, OAUTH_RETURN_PATH)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("did not authorise", response.text)
+        link = self.env["bank.sync.link"].search(
+            [("provider_id", "=", self.provider.id)]
+        )
+        self.assertEqual(link.state, "draft")
+        self.assertFalse(link.provider_organization_id)
+
+    def test_disconnect_revokes_and_keeps_the_lines(self):
+        link = self.make_link()
+        _account, journal = self.map_account(link, CURRENT)
+        link._sync()
+        lines = self.lines(journal)
+        self.assertTrue(lines)
+        connection = link.provider_organization_id
+        link.action_disconnect()
+        self.assertEqual(link.state, "disconnected")
+        self.assertEqual(self.lines(journal), lines)
+        self.assertEqual(self.sim.count("DELETE", f"*/connections/{connection}"), 1)
+        self.assertEqual(self.sim.count("PUT", "*/consents/*/revoke"), 1)
+        self.assertNotIn(connection, self.sim.world.connections)
