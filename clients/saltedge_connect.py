@@ -211,6 +211,15 @@ class SaltEdgeConnectFlow:
 
     # --- Renew ------------------------------------------------------------------
 
+    @staticmethod
+    def renewal_refusal(callback):
+        """The widget's return from a reconnect carries ``error_class`` when
+        the user did not renew (not ``error``, as OAuth providers do)."""
+        refused = (callback or {}).get("error_class")
+        if not refused:
+            return None
+        return clean_class(refused) or "unknown"
+
     def request_renewal(self, account_ids, *, redirect_uri):
         """A reconnect session with a new consent for the whole connection."""
         conn = self.get_connection()
