@@ -213,7 +213,7 @@ class SaltEdgeClient(SaltEdgeConnectFlow, SaltEdgeRefresh, BankClient):
         countries = [country.upper() if country else None]
         if self.include_sandboxes and countries[0] not in (None, "XF"):
             countries.append(decode.SANDBOX_COUNTRY)
-        needle = (name or "").casefold()
+        needle, seen = (name or "").casefold(), set()
         for code in countries:
             params = {
                 "country_code": code,
@@ -222,8 +222,9 @@ class SaltEdgeClient(SaltEdgeConnectFlow, SaltEdgeRefresh, BankClient):
             for items in self._pages("providers", params, "provider list"):
                 for item in items:
                     institution = decode.institution(item)
-                    if institution.deprecated:
+                    if institution.deprecated or institution.id in seen:
                         continue  # disabled: never offered [V: go-live list]
+                    seen.add(institution.id)
                     if needle and needle not in institution.name.casefold():
                         continue
                     yield institution

@@ -79,10 +79,12 @@ class BankSyncInstitution(models.Model):
         client = provider._build_client()
         now = datetime.now(UTC)
         model = self.sudo().with_context(active_test=False)
-        domain = [("provider_id", "=", provider.id)]
-        if country:
-            domain.append(("country_id.code", "=", country.upper()))
-        existing = {inst.provider_ref: inst for inst in model.search(domain)}
+        # all of the provider's: a country's list may bring others along (a
+        # provider's sandbox banks); only the country's may be archived
+        existing = {
+            inst.provider_ref: inst
+            for inst in model.search([("provider_id", "=", provider.id)])
+        }
         countries = {
             c.code: c.id
             for c in self.env["res.country"].sudo().search_fetch([], ["code"])
@@ -121,7 +123,13 @@ class BankSyncInstitution(models.Model):
                 )
         seen |= model.create(to_create)
         gone = model.browse(
-            [inst.id for inst in existing.values() if inst not in seen and inst.active]
+            [
+                inst.id
+                for inst in existing.values()
+                if inst not in seen
+                and inst.active
+                and (not country or inst.country_id.code == country.upper())
+            ]
         )
         gone.write({"active": False})
         return seen.with_env(self.env)

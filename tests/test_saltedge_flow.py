@@ -6,6 +6,7 @@ the widget; Disconnect."""
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .http_common import OAUTH_RETURN_PATH
@@ -126,3 +127,31 @@ class TestSaltEdgeFlow(SaltEdgeHttpCommon):
         self.assertEqual(self.sim.count("DELETE", f"*/connections/{connection}"), 1)
         self.assertEqual(self.sim.count("PUT", "*/consents/*/revoke"), 1)
         self.assertNotIn(connection, self.sim.world.connections)
+
+    def test_banks_of_a_country_and_the_sandbox(self):
+        institutions = self.env["bank.sync.institution"]
+        for _run in range(2):  # a country's list brings the sandbox along
+            found = institutions._refresh_from_provider(self.provider, country="BE")
+        codes = set(found.mapped("provider_ref"))
+        self.assertIn("kbc_business_be", codes)
+        self.assertIn("fakebank_oauth_xf", codes)  # a test account level
+        self.assertNotIn("crelan_be", codes)  # disabled: never offered
+        self.assertNotIn("abn_amro_business_nl", codes)
+        kbc = found.filtered(lambda i: i.provider_ref == "kbc_business_be")
+        self.assertEqual(kbc.max_history_days, 730)
+        self.assertEqual(kbc.bic, "KREDBEBB")
+
+    def test_the_first_import_date_within_the_banks_history(self):
+        link = self.make_link()
+        link.institution_id.max_history_days = 30
+        wizard = self.env["bank.sync.account.wizard"]._create_for_link(link)
+        line = wizard.line_ids[0]
+        today = fields.Date.context_today(wizard)
+        self.assertEqual(line.first_import_date, today - timedelta(days=30))
+        (wizard.line_ids - line).action = "ignore"
+        line.first_import_date = today - timedelta(days=40)
+        with self.assertRaisesRegex(UserError, "gives 30 days of history"):
+            wizard.action_confirm()
+        line.first_import_date = today - timedelta(days=30)
+        wizard.action_confirm()
+        self.assertEqual(link.state, "connected")
