@@ -15,16 +15,20 @@
 #   .ci/test.sh readme      regenerate README.rst from readme/*.rst (.ci/readme.py)
 #   .ci/test.sh readme-check  fail when README.rst is not a fresh generation
 #
-# Environment: REQUIRE_ODOO=1 (missing Odoo or an empty standalone suite is a
-# failure), PYTHON (default python3), ODOO_ADDONS_PATH (extra addons dirs,
-# comma separated), KEEP_DB=1, TEST_TIMEOUT / INSTALL_TIMEOUT (timeout(1)
-# durations), PGHOST/PGPORT/PGUSER/PGPASSWORD (libpq and Odoo both read them),
-# CHAOS=0 (no chaos stage in `all`), CHAOS_TIMEOUT (default 10m).
+# Environment: REQUIRE_ODOO=1 (missing Odoo, an empty standalone suite or no
+# account_reconcile_oca for the test database is a failure), PYTHON (default
+# python3), ODOO_ADDONS_PATH (extra addons dirs, comma separated), KEEP_DB=1,
+# TEST_TIMEOUT / INSTALL_TIMEOUT (timeout(1) durations), PGHOST/PGPORT/PGUSER/
+# PGPASSWORD (libpq and Odoo both read them), CHAOS=0 (no chaos stage in
+# `all`), CHAOS_TIMEOUT (default 10m).
 set -uo pipefail
 
 MODULE=account_bank_sync
-#: installed with it into the test databases (tests/addons/)
+#: installed with it into the test databases: the example provider of
+#: tests/addons/, and OCA's account_reconcile_oca (test-only: the path of the
+#: card's reconcile entry with it, issue 9; .ci/run puts it in TEST_ADDONS_DIR)
 TEST_MODULES=bank_sync_example
+RECONCILE_OCA=account_reconcile_oca
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 REQUIRE_ODOO=${REQUIRE_ODOO:-0}
@@ -89,11 +93,21 @@ EOF
 }
 
 # Fresh database with the module installed (and the test addons, unless
-# WITH_TEST_MODULES=0), its config file in $CONF. Sets DB and CONF; cleanup()
-# drops them.
+# WITH_TEST_MODULES=0: the .pot export), its config file in $CONF. Sets DB and
+# CONF; cleanup() drops them.
 prepare_db() {
     local modules="$MODULE,$TEST_MODULES"
-    [ "${WITH_TEST_MODULES:-1}" = 1 ] || modules=$MODULE
+    if [ "${WITH_TEST_MODULES:-1}" != 1 ]; then
+        modules=$MODULE
+    elif [ -f "$TEST_ADDONS_DIR/$RECONCILE_OCA/__manifest__.py" ]; then
+        modules+=",$RECONCILE_OCA"
+    elif [ "$REQUIRE_ODOO" = 1 ]; then
+        echo "FAILED: $RECONCILE_OCA is not in $TEST_ADDONS_DIR (bash .ci/run installs it)."
+        return 1
+    else
+        echo "WARNING: $RECONCILE_OCA is not in $TEST_ADDONS_DIR (bash .ci/run" \
+            "installs it): its tests are skipped."
+    fi
     DB="${MODULE}_test_$(date +%Y%m%d%H%M%S)_$$"
     CONF="$BUILD/$DB.conf"
     trap cleanup EXIT

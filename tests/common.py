@@ -19,6 +19,15 @@ from urllib.parse import urlsplit
 
 from odoo.tests import TransactionCase
 from odoo.tests.common import _super_send
+from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.account_bank_sync.models.account_journal_dashboard import (
+    OCA_RECONCILE_ACTION,
+)
+
+#: OCA's bank reconciliation screen, an optional companion of the addon (CI
+#: installs it into the test database, .ci/test.sh)
+RECONCILE_OCA = "account_reconcile_oca"
 
 
 class LoopbackRequestsMixin:
@@ -83,6 +92,36 @@ class BankSyncCommon(LoopbackRequestsMixin, TransactionCase):
         nobody may create bank statement lines: ``user`` gets it, as a
         bookkeeper's account would have it."""
         user.groups_id = [(4, cls.bookkeeper_group.id)]
+
+    # --- account_reconcile_oca, installed or not ---------------------------------
+
+    @classmethod
+    def reconcile_oca_installed(cls):
+        """Whether OCA's account_reconcile_oca is installed in the test
+        database."""
+        return bool(
+            cls.env["ir.module.module"].search_count(
+                [("name", "=", RECONCILE_OCA), ("state", "=", "installed")]
+            )
+        )
+
+    def without_reconcile_oca(self):
+        """The addon as on a database without account_reconcile_oca, for the
+        rest of this test: the screen the card would open (its action) is gone
+        (the test's savepoint brings it back)."""
+        action = self.env.ref(OCA_RECONCILE_ACTION, raise_if_not_found=False)
+        if action:
+            action.sudo().unlink()
+
+    @staticmethod
+    def action_domain(action, record):
+        """The domain of ``action`` as the web client applies it when
+        ``record``'s button opened it: account_reconcile_oca's actions give a
+        text evaluated with the record as ``active_id``."""
+        domain = action.get("domain") or []
+        if isinstance(domain, str):
+            domain = safe_eval(domain, {"active_id": record.id})
+        return [tuple(term) if isinstance(term, list) else term for term in domain]
 
     @classmethod
     def lines(cls, journal=None):

@@ -207,7 +207,10 @@ class TestDashboard(PontoCommon):
         )
         before = self.triggers()
         action = self.journal.open_action()
-        self.assertIn(("journal_id", "=", self.journal.id), action["domain"])
+        self.assertIn(
+            ("journal_id", "=", self.journal.id),
+            self.action_domain(action, self.journal),
+        )
         self.assertEqual(self.triggers(), before + 1)
         self.assertLessEqual(self.link.next_sync, fields.Datetime.now())
         # opening again within the hour does not trigger again
