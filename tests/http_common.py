@@ -5,6 +5,7 @@ logged-in user and tours in headless Chromium."""
 from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase
+from odoo.tests import common as test_common
 
 from .common import BankSyncCommon
 
@@ -39,3 +40,25 @@ class BankSyncHttpCommon(BankSyncCommon, HttpCase):
         response = self.url_open(f"{parts.path}?{parts.query}", allow_redirects=False)
         self.env.invalidate_all()
         return response
+
+
+class SimulatorChromeBrowser(test_common.ChromeBrowser):
+    """The test browser, allowed to reach the test's simulator (``sim``) for
+    real (test only): its HTTPS certificate (own CA) is accepted, and its
+    requests go out instead of being answered by ``HttpCase.fetch_proxy``.
+    Tours that visit a provider's pages patch ``test_common.ChromeBrowser``
+    with it."""
+
+    def __init__(self, test_case, *args, **kwargs):
+        super().__init__(test_case, *args, **kwargs)
+        self._websocket_request(
+            "Security.setIgnoreCertificateErrors", params={"ignore": True}
+        )
+
+    def _handle_request_paused(self, **params):
+        if params["request"]["url"].startswith(self.test_case.sim.root_url + "/"):
+            self._websocket_send(
+                "Fetch.continueRequest", params={"requestId": params["requestId"]}
+            )
+            return
+        super()._handle_request_paused(**params)

@@ -8,32 +8,13 @@ from odoo import fields
 from odoo.tests import common as test_common
 from odoo.tests import new_test_user, tagged
 
+from .http_common import SimulatorChromeBrowser
 from .ponto_common import PontoCommon, PontoHttpCommon
 
 _logger = logging.getLogger(__name__)
 
 IMPORT_CRON = "account_bank_sync.ir_cron_bank_sync_import_transactions"
 DASHBOARD_VIEW = "account.account_journal_dashboard_kanban_view"
-
-
-class SimulatorChromeBrowser(test_common.ChromeBrowser):
-    """The test browser, allowed to reach the simulator for real (test only):
-    its HTTPS certificate (own CA) is accepted, and its requests go out
-    instead of being answered by ``HttpCase.fetch_proxy``."""
-
-    def __init__(self, test_case, *args, **kwargs):
-        super().__init__(test_case, *args, **kwargs)
-        self._websocket_request(
-            "Security.setIgnoreCertificateErrors", params={"ignore": True}
-        )
-
-    def _handle_request_paused(self, **params):
-        if params["request"]["url"].startswith(self.test_case.sim.root_url + "/"):
-            self._websocket_send(
-                "Fetch.continueRequest", params={"requestId": params["requestId"]}
-            )
-            return
-        super()._handle_request_paused(**params)
 
 
 @tagged("post_install", "-at_install")

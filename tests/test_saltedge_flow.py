@@ -155,3 +155,23 @@ class TestSaltEdgeFlow(SaltEdgeHttpCommon):
         line.first_import_date = today - timedelta(days=30)
         wizard.action_confirm()
         self.assertEqual(link.state, "connected")
+
+    def test_one_customer_per_company(self):
+        provider = self.provider.sudo()
+        provider.saltedge_customer_ref = False
+        url = self.start_connect()  # Connect creates the company's customer
+        self.assertTrue(url)
+        first = provider.saltedge_customer_ref
+        self.assertTrue(first)
+        self.assertNotEqual(first, self.sim.SEED_CUSTOMER_ID)
+        self.assertEqual(self.sim.count("POST", "*/customers"), 1)
+        # forgotten on our side: Salt Edge's DuplicatedCustomer finds it again
+        provider.saltedge_customer_ref = False
+        provider._build_client().ensure_customer()
+        self.assertEqual(provider.saltedge_customer_ref, first)
+        # another company: its own customer
+        other = self.env["res.company"].create({"name": "Other BV"})
+        other_provider = self.create_provider(company=other).sudo()
+        other_provider._build_client().ensure_customer()
+        self.assertTrue(other_provider.saltedge_customer_ref)
+        self.assertNotEqual(other_provider.saltedge_customer_ref, first)
