@@ -50,6 +50,9 @@ KNOBS = {
     "destroy_on_delete": False,  # [U] a destroy callback after DELETE /connections
     "callback_timeout_s": 5,
     "auto_approve_pages": False,  # sim: GET connect_url approves at once
+    # sim: each widget page does its main action by itself ~300 ms after load,
+    # as a user would (a real browser walks through every stage to return_to)
+    "autoplay_pages": False,
 }
 #: restored by :meth:`SaltEdgeSimulator.reset` besides the knobs (deep copies)
 STATE = ("world", "faults", "callback_urls", "app_id", "secret", "app_public_key_pem")
