@@ -209,11 +209,14 @@ class SaltEdgeClient(SaltEdgeConnectFlow, SaltEdgeRefresh, BankClient):
     def list_institutions(self, *, country=None, name=None):
         """Providers of ``country`` (all when ``None``), paged; ``name``
         filters locally (case-insensitive). With ``include_sandboxes``, the
-        fake providers (country ``XF``) come along with any country's list."""
+        fake providers (country ``XF``) come along with any country's list:
+        asked for apart, each provider given once (a country's list with
+        ``include_sandboxes=true`` may hold them already [I])."""
         countries = [country.upper() if country else None]
         if self.include_sandboxes and countries[0] not in (None, "XF"):
             countries.append(decode.SANDBOX_COUNTRY)
-        needle, seen = (name or "").casefold(), set()
+        needle = (name or "").casefold()
+        seen = set()
         for code in countries:
             params = {
                 "country_code": code,
@@ -223,7 +226,7 @@ class SaltEdgeClient(SaltEdgeConnectFlow, SaltEdgeRefresh, BankClient):
                 for item in items:
                     institution = decode.institution(item)
                     if institution.deprecated or institution.id in seen:
-                        continue  # disabled: never offered [V: go-live list]
+                        continue  # disabled: never offered [V: go-live list]; or twice
                     seen.add(institution.id)
                     if needle and needle not in institution.name.casefold():
                         continue

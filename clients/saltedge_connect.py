@@ -197,6 +197,17 @@ class SaltEdgeConnectFlow:
         self._connection = conn
         return AuthorizationResult(organization_id=conn.id)
 
+    @staticmethod
+    def renewal_refusal(callback):
+        """A reconnect the user (or the bank) refused comes back with
+        ``error_class`` and ``error_message`` instead of ``connection_id``
+        (as a refused connect): the class, a name (never the message, text
+        from a URL), or None when the renewal was given."""
+        refused = (callback or {}).get("error_class")
+        if not refused:
+            return None
+        return clean_class(refused) or "unknown"
+
     def _connection_of_state(self, state):
         if not state or not self.customer_id:
             raise AuthorizationDenied("Salt Edge returned no connection.")
@@ -210,15 +221,6 @@ class SaltEdgeConnectFlow:
         raise AuthorizationDenied("Salt Edge has no connection for this authorization.")
 
     # --- Renew ------------------------------------------------------------------
-
-    @staticmethod
-    def renewal_refusal(callback):
-        """The widget's return from a reconnect carries ``error_class`` when
-        the user did not renew (not ``error``, as OAuth providers do)."""
-        refused = (callback or {}).get("error_class")
-        if not refused:
-            return None
-        return clean_class(refused) or "unknown"
 
     def request_renewal(self, account_ids, *, redirect_uri):
         """A reconnect session with a new consent for the whole connection."""

@@ -11,9 +11,9 @@ Refusals [C]: before ``next_refresh_possible_at`` (the provider's
 ``refresh_timeout``) ``ConnectionCannotBeRefreshed`` → RecentlySynchronized,
 saying when; the PSD2 limit of 4 background refreshes a day
 ``BackgroundFetchLimitExceeded`` → RateLimited (``retry_after`` from
-``next_refresh_possible_at`` when it is later). The request is not even sent
-before ``next_refresh_possible_at`` (honouring ``refresh_timeout`` is a
-go-live rule [V]).
+``Retry-After``, else ``next_refresh_possible_at`` when it is later, else an
+hour). The request is not even sent before ``next_refresh_possible_at``
+(honouring ``refresh_timeout`` is a go-live rule [V]).
 """
 
 import contextlib
@@ -30,6 +30,10 @@ from .errors import (
 )
 from .saltedge_connect import SCOPES, segment
 from .saltedge_errors import error_for_class
+
+#: when a refused refresh says nothing of when to try again (the daily limit
+#: counts over a rolling 24 h whose refreshes the client does not see): an hour
+LIMITED_RETRY_AFTER = 3600
 
 
 class SaltEdgeRefresh:
@@ -97,7 +101,9 @@ class SaltEdgeRefresh:
             raise self._too_early(conn, exc) from None
         except RateLimited as exc:
             if exc.retry_after is None:
-                exc.retry_after = self._seconds_to_next_refresh(conn)
+                exc.retry_after = (
+                    self._seconds_to_next_refresh(conn) or LIMITED_RETRY_AFTER
+                )
             raise
         data = decode.data_object(body, "refresh")
         # [I] the answer is the connection; without its id, poll for it

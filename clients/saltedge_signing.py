@@ -44,6 +44,9 @@ TWvxB/Uxil4yhZZJaFmvTCefxWFovyzLdjn2aSAEI7D1y4IYOdByMOPYQ6Mn7J9A
 #: Salt Edge's advice: now + 60 s [V]; its limit: now + 1 h [V]
 EXPIRES_IN = 60
 MAX_EXPIRES_IN = 3600
+#: what the longest validity leaves of Salt Edge's hour, so that a server
+#: clock a little ahead of Salt Edge's is not refused (``ExpiresAtInvalid``)
+CLOCK_MARGIN = 60
 
 
 def _bytes(value):
@@ -118,11 +121,12 @@ class SaltEdgeSignatureAuth(AuthBase):
 
     ``expires_in`` seconds of validity: Salt Edge advises 60 [V]; the client
     adds the longest wait of its own retries (a retried request is sent again
-    with the same headers), within Salt Edge's 1 h limit."""
+    with the same headers), within Salt Edge's 1 h limit less
+    :data:`CLOCK_MARGIN`."""
 
     def __init__(self, private_key, *, expires_in=EXPIRES_IN, clock=time.time):
         self.private_key = private_key
-        self.expires_in = max(1, min(MAX_EXPIRES_IN, int(expires_in)))
+        self.expires_in = max(1, min(MAX_EXPIRES_IN - CLOCK_MARGIN, int(expires_in)))
         self.clock = clock
 
     def __call__(self, request):

@@ -197,6 +197,18 @@ def test_the_control_surface(saltedge_sim, api):
     assert missing.status_code == 404
 
 
+def test_a_failed_tls_handshake_is_logged(saltedge_sim, api):
+    with pytest.raises(requests.ConnectionError):
+        requests.get(saltedge_sim.root_url.replace("https:", "http:"), timeout=5)
+    deadline = time.monotonic() + 5
+    while not saltedge_sim.tls_failures and time.monotonic() < deadline:
+        time.sleep(0.01)  # logged by the server's thread
+    assert len(saltedge_sim.tls_failures) == 1
+    assert api.get("/providers").status_code == 200  # still serving
+    saltedge_sim.reset()
+    assert saltedge_sim.tls_failures == []
+
+
 def test_callback_failures_are_logged_not_raised(saltedge_sim):
     saltedge_sim.set_callback_urls(notify="http://127.0.0.1:9/nobody-listens")
     delivery = saltedge_sim.send_callback("notify", saltedge_sim.SEED_CONNECTION_ID)

@@ -17,8 +17,10 @@ def describe(sim):
         f"  App-id / Secret   : {sim.app_id} / {sim.secret}",
         f"  app key (signing) : {sim.TEST_PRIVATE_KEY_FILE}",
         f"  callback key (pub): {sim.callback_public_key_file}",
-        "Providers",
     ]
+    if sim.autoplay_pages:
+        lines.append("  widget pages      : play themselves (autoplay_pages)")
+    lines.append("Providers")
     for p in info["providers"]:
         lines.append("  {code:32} {country_code} {status:9} {name}".format(**p))
     lines.append(f"Seeded customer {info['seed_customer_id']}")
@@ -34,7 +36,8 @@ def describe(sim):
 
 def main(argv=None):
     args = cli.parser(
-        "python3 -m simulators saltedge", "--knob refresh_polls=0 --knob page_size=20"
+        "python3 -m simulators saltedge",
+        "--knob refresh_polls=0 --knob autoplay_pages=true",
     ).parse_args(argv)
     from .simulator import SaltEdgeSimulator
 

@@ -12,8 +12,16 @@ The element ids are what browser tours click; keep them:
 - fetching: ``#se-continue`` (it also moves on by itself after a second);
 - finish: ``#se-return``, "Return to your application";
 - any stage: ``#se-error`` holds what went wrong.
+
+With ``autoplay`` (the ``autoplay_pages`` knob) each page carries a tiny
+script (``#se-autoplay``) that, 300 ms after ``load``, clicks the ids of its
+``data-clicks`` in order, as a user would: Business then Proceed; the terms
+then Confirm; Authorize (with "Sign in with itsme", checked already);
+Continue; "Return to your application". The forms are still POSTed by the
+browser, stage after stage; a refusal (Deny) needs the knob off.
 """
 
+import json
 from html import escape
 
 _CSS = (
@@ -27,10 +35,35 @@ _CSS = (
 )
 
 
-def _page(title, inner, bank=None, refresh=None):
+#: what autoplay clicks on each page, in order
+AUTOPLAY = {
+    "start": ("se-business", "se-proceed"),
+    "connect": ("se-terms", "se-confirm"),
+    "interactive": ("se-authorize",),
+    "fetching": ("se-continue",),
+    "finish": ("se-return",),
+}
+_AUTOPLAY_JS = (
+    "addEventListener('load',function(){setTimeout(function(){"
+    "JSON.parse(document.getElementById('se-autoplay').dataset.clicks)"
+    ".forEach(function(i){var e=document.getElementById(i);if(e){e.click();}});"
+    "},300);});"
+)
+
+
+def autoplay_script(stage):
+    """The script that plays ``stage``'s page (its clicks in ``data-clicks``)."""
+    clicks = escape(json.dumps(list(AUTOPLAY[stage])))
+    return f'<script id="se-autoplay" data-clicks="{clicks}">{_AUTOPLAY_JS}</script>'
+
+
+def _page(title, inner, bank=None, refresh=None, autoplay=None):
+    """A page; ``autoplay``: the stage whose clicks it plays by itself."""
     head = '<meta charset="utf-8">'
     if refresh:
         head += f'<meta http-equiv="refresh" content="1;url={escape(refresh)}">'
+    if autoplay:
+        head += autoplay_script(autoplay)
     top = (
         '<p class="brand" style="color:{}">{}</p>'.format(
             escape(bank["colour"]), escape(bank["name"])
@@ -61,7 +94,7 @@ def _button(ident, label, name=None, value=None, alt=False):
     return f'<button id="{ident}" type="submit"{named}{css}>{escape(label)}</button>'
 
 
-def start(action, provider, choices, error=None):
+def start(action, provider, choices, error=None, autoplay=False):
     """Business or Personal (and the bank, when the session named none)."""
     fields = (
         '<label><input type="radio" id="se-business" name="account_type" '
@@ -86,10 +119,10 @@ def start(action, provider, choices, error=None):
     body = f"<p>{intro}</p>{_error(error)}\n" + _form(
         action, fields, _button("se-proceed", "Proceed")
     )
-    return _page("Which accounts?", body)
+    return _page("Which accounts?", body, autoplay=autoplay and "start")
 
 
-def connect(action, provider, consent, error=None):
+def connect(action, provider, consent, error=None, autoplay=False):
     scopes = ", ".join(consent["scopes"])
     body = (
         f"<p>{escape(provider['name'])} will share: <strong>{escape(scopes)}</strong>"
@@ -101,10 +134,10 @@ def connect(action, provider, consent, error=None):
         "I agree to the Terms and the Privacy Policy</label>"
     )
     body += _form(action, fields, _button("se-confirm", "Confirm"))
-    return _page("Give your consent", body)
+    return _page("Give your consent", body, autoplay=autoplay and "connect")
 
 
-def interactive(action, provider, holder):
+def interactive(action, provider, holder, autoplay=False):
     fields = (
         '<label><input type="radio" id="se-itsme" name="method" value="itsme" '
         "checked> Sign in with itsme</label>\n"
@@ -118,19 +151,29 @@ def interactive(action, provider, holder):
         "application that sent you here.</p>\n"
         + _form(action, fields, buttons, "se-bank-login")
     )
-    return _page(f"Sign in to {provider['name']}", body, bank=provider)
+    return _page(
+        f"Sign in to {provider['name']}",
+        body,
+        bank=provider,
+        autoplay=autoplay and "interactive",
+    )
 
 
-def fetching(next_url, provider):
+def fetching(next_url, provider, autoplay=False):
     body = (
         f"<p>Fetching your accounts and transactions from {escape(provider['name'])}"
         f'&hellip;</p>\n<p><a id="se-continue" href="{escape(next_url)}">'
         "Continue</a></p>"
     )
-    return _page("Fetching your data", body, refresh=next_url)
+    return _page(
+        "Fetching your data",
+        body,
+        refresh=next_url,
+        autoplay=autoplay and "fetching",
+    )
 
 
-def finish(return_url, provider, accounts=(), error=None):
+def finish(return_url, provider, accounts=(), error=None, autoplay=False):
     if error:
         body = _error(error)
     else:
@@ -147,7 +190,8 @@ def finish(return_url, provider, accounts=(), error=None):
         )
     else:
         body += "\n<p>You may close this window.</p>"
-    return _page("Not connected" if error else "Done", body)
+    title = "Not connected" if error else "Done"
+    return _page(title, body, autoplay=autoplay and bool(return_url) and "finish")
 
 
 def problem(title, message):

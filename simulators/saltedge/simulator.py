@@ -50,12 +50,15 @@ KNOBS = {
     "destroy_on_delete": False,  # [U] a destroy callback after DELETE /connections
     "callback_timeout_s": 5,
     "auto_approve_pages": False,  # sim: GET connect_url approves at once
+    # sim: each widget page does its main action by itself ~300 ms after load,
+    # as a user would (a real browser walks through every stage to return_to)
+    "autoplay_pages": False,
 }
 #: restored by :meth:`SaltEdgeSimulator.reset` besides the knobs (deep copies)
 STATE = ("world", "faults", "callback_urls", "app_id", "secret", "app_public_key_pem")
 STATE += ("_request_counter",)
 #: restored as new containers of the same entries
-LOGS = ("requests", "errors", "callback_deliveries")
+LOGS = ("requests", "errors", "callback_deliveries", "tls_failures")
 
 
 class SaltEdgeSimulator(SimulatorBase, CallbackMixin, OpsMixin):
@@ -86,6 +89,7 @@ class SaltEdgeSimulator(SimulatorBase, CallbackMixin, OpsMixin):
         with open(self.DEFAULT_PUBLIC_KEY_FILE, "rb") as fh:
             self.app_public_key_pem = fh.read()
         self.requests, self.errors, self.callback_deliveries = [], [], []
+        self.tls_failures = []  # handshakes that failed (server.py logs them)
         self._request_counter = 0
         # the seeded customer and its connection: fetched a few hours ago, on a
         # consent granted SEED_CONSENT_AGE_DAYS ago

@@ -7,7 +7,9 @@ Authorize or Deny) -> fetching -> finish ("Return to your application" to
 Authorize ends the attempt at once (:func:`.attempts.establish`): the
 connection exists, its data imported and its callbacks queued, while the user
 still looks at the fetching page. With ``auto_approve_pages`` the first GET
-does all of it and redirects to the return URL (a test convenience).
+does all of it and redirects to the return URL (a test convenience); with
+``autoplay_pages`` every page is shown and plays itself in a real browser
+(:mod:`.pages`).
 """
 
 import datetime as _dt
@@ -114,21 +116,26 @@ def _consent_summary(sim, session, provider):
 def _render(sim, session, stage):
     provider = sim.world.providers.get(session.provider_code or "")
     action = url_of(sim, session, stage)
+    play = {"autoplay": bool(sim.autoplay_pages)}
     if stage == "start":
         choices = listed(sim, None, session.include_sandboxes, widget=True)
-        return pages.start(action, provider, choices, session.error)
+        return pages.start(action, provider, choices, session.error, **play)
     if stage == "connect":
         summary = _consent_summary(sim, session, provider)
-        return pages.connect(action, provider, summary, session.error)
+        return pages.connect(action, provider, summary, session.error, **play)
     if stage == "interactive":
-        return pages.interactive(action, provider, HOLDER)
+        return pages.interactive(action, provider, HOLDER, **play)
     if stage == "fetching":
-        return pages.fetching(url_of(sim, session, "finish"), provider)
+        return pages.fetching(url_of(sim, session, "finish"), provider, **play)
     outcome = session.outcome or {}
     conn = sim.world.connections.get(outcome.get("connection_id") or "")
     accounts = [sim.world.accounts[a].spec for a in conn.account_ids] if conn else []
     return pages.finish(
-        return_url(sim, session), provider, accounts, outcome.get("error_message")
+        return_url(sim, session),
+        provider,
+        accounts,
+        outcome.get("error_message"),
+        **play,
     )
 
 
