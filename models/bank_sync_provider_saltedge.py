@@ -204,6 +204,10 @@ class BankSyncProvider(models.Model):
             )
             return False
         data = body.get("data") or {}
+        if not data.get("connection_id") or not data.get("customer_id"):
+            # a refused new connect: no connection to act on
+            _logger.info("Salt Edge callback %r without a connection", kind)
+            return True
         customer = providers.filtered(
             lambda p: p.saltedge_customer_ref == str(data.get("customer_id"))
         )
