@@ -5,6 +5,8 @@ the widget; Disconnect."""
 
 from datetime import timedelta
 
+from lxml import etree
+
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -175,3 +177,20 @@ class TestSaltEdgeFlow(SaltEdgeHttpCommon):
         other_provider._build_client().ensure_customer()
         self.assertTrue(other_provider.saltedge_customer_ref)
         self.assertNotEqual(other_provider.saltedge_customer_ref, first)
+
+    def test_the_provider_form(self):
+        """Salt Edge's form hides what it does not use, without undoing what
+        Ponto's form hides."""
+        arch = self.env["bank.sync.provider"].get_view(
+            self.env.ref("account_bank_sync.bank_sync_provider_view_form").id,
+            view_type="form",
+        )["arch"]
+        for xpath in ("//group[@name='keys']", "//field[@name='client_key_password']"):
+            invisible = etree.fromstring(arch).xpath(xpath)[0].get("invisible")
+            self.assertIn("code == 'saltedge'", invisible)
+            self.assertIn("ponto_profile != 'ponto_connect'", invisible)
+        self.assertIn('name="saltedge_callback_url"', arch)
+        self.assertEqual(
+            self.provider.saltedge_callback_url,
+            self.base_url() + "/bank_sync/saltedge/callback/success",
+        )
