@@ -1,5 +1,6 @@
 """The scenarios of the fault campaign (issue 7, R1), as data; the runner is
-``test_fault_campaign.py``.
+``campaign_support.py`` (``Scenario``), the stage ``test_fault_campaign.py``
+(Salt Edge's: ``saltedge_fault_scenarios.py``).
 
 Each scenario injects a fault into the Ponto simulator (its own API: faults,
 knobs, bank-side operations), lets the scheduler run once (``faulty_runs``), and
@@ -16,6 +17,8 @@ Outcomes (the mapping of ``models/bank_sync_link_state.py``):
 - ``maintenance``: the bank in maintenance; connected, the maintenance code;
 - ``error``: the provider answered something unreadable; state error;
 - ``auth``: credentials or tokens refused; state error;
+- ``configuration``: the provider refused the provider's settings (a request
+  signature, an address); state error;
 - ``expired``: the bank consent ended; state expired;
 - ``bad_record``: one transaction cannot be decoded; state error and its
   provider id in the message, every other transaction imported (defect 5).
@@ -40,9 +43,17 @@ engine the issue was written against (commit 72f0aa9, before the fixes):
   rotated token is rolled back with the run and the next refresh is refused.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from .campaign_support import (
+    ALL_BUT_BAD,
+    AUTH,
+    BAD_RECORD,
+    ERROR,
+    EXPIRED,
+    MAINTENANCE,
+    SUBSET,
+    TRANSIENT,
+    Scenario,
+)
 from .fault_injections import (
     API_ACCOUNTS,
     LONG,
@@ -59,32 +70,6 @@ from .fault_injections import (
     knobs,
     ponto_synced,
 )
-
-OK, TRANSIENT, MAINTENANCE = "ok", "transient", "maintenance"
-ERROR, AUTH, EXPIRED, BAD_RECORD = "error", "auth", "expired", "bad_record"
-ALL, SUBSET, ALL_BUT_BAD = "all", "subset", "all_but_bad"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    inject: Callable  # inject(sim, ids) -> [faults] (fault_injections.py)
-    link: str = "api"  # the connection aimed at: "api", "connect" or "both"
-    outcome: str = OK
-    read: str = ALL
-    #: the accounts the fault aims at ("checking", "savings", "bnp"); () = all
-    #: of the link; the others must be imported completely whatever happens
-    accounts: tuple = ()
-    recover: str = "run"  # "run", "renew" (consent) or "reconnect" (authorise)
-    faulty_runs: int = 1
-    defect: str = ""
-    #: the client's read timeout on the wire during the faulty runs (seconds)
-    wire_timeout: float = None
-    slow: bool = False  # only with BANK_SYNC_CAMPAIGN_ROUNDS (make chaos)
-    check: Callable = None  # check(case, before) after the faulty runs
-    #: more transactions queued on "checking" for the fault step: 3 pages of 10
-    queue_many: int = 0
-
 
 S = Scenario
 SCENARIOS = [

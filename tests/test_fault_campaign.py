@@ -39,239 +39,226 @@ timeout on the wire is cut to a fraction of a second in the timeout scenarios
 adjusts Odoo's.
 """
 
-import logging
-import os
-import random
-import time
-from datetime import timedelta
+from datetime import date, datetime
+from decimal import Decimal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from odoo import fields
 from odoo.tests import tagged
 
 from . import fault_scenarios as fs
-from .campaign_support import CampaignMixin
+from .campaign_support import CENT, CampaignMixin
 from .ponto_common import PontoHttpCommon
 
-_logger = logging.getLogger(__name__)
-ROUNDS = int(os.environ.get("BANK_SYNC_CAMPAIGN_ROUNDS") or 0)
-SEED = int(os.environ.get("BANK_SYNC_CAMPAIGN_SEED") or 7)
-REPORT = os.environ.get("BANK_SYNC_CAMPAIGN_REPORT")
 MAINTENANCE_CODES = (
     "financialInstitutionMaintenance",
     "financialInstitutionUnavailable",
 )
 
+#: the simulator's banks are Belgian: a booking date is a Brussels calendar day
+BANK_ZONE = ZoneInfo("Europe/Brussels")
+#: a first import date before any transaction of the account
+NO_CUT = date(2000, 1, 1)
+
+
+def bank_day(transaction):
+    """The calendar day the bank booked ``transaction`` (simulator attributes)."""
+    value = transaction.get("executionDate") or transaction.get("valueDate")
+    if len(value) == 10:
+        return date.fromisoformat(value)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.astimezone(BANK_ZONE).date()
+
 
 @tagged("post_install", "-at_install")
 class TestFaultCampaign(CampaignMixin, PontoHttpCommon):
-    #: the client's read timeout on the wire, when a scenario shortens it
-    wire_read_timeout = None
+    """The stage: one Ponto simulator, a Ponto API and a Ponto Connect
+    connection with mapped journals, the user's steps through Ponto's pages
+    over HTTP."""
 
-    @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        limit, timeout = cls.wire_read_timeout, kw.get("timeout")
-        loopback = urlsplit(r.url).hostname in ("127.0.0.1", "localhost")
-        if limit and loopback and isinstance(timeout, tuple):
-            kw["timeout"] = (timeout[0], min(timeout[1], limit))
-        return super()._request_handler(s, r, **kw)
+    maintenance_codes = MAINTENANCE_CODES
+    # Knobs: synchronizations final at creation (a scenario asks for polls),
+    # no quota (the campaign runs dozens of times per simulated day; one
+    # scenario spends it), pages of 10 so that paging happens every run.
+    sim_knobs = {"sync_polls": 0, "unattended_quota": None, "page_limit_max": 10}
+
+    def setUp(self):
+        super().setUp()
+        for ref in self.sim.store.accounts:  # BNP's consent ends in 10 days
+            self.sim.renew_consent(ref)
+        sim = self.sim
+        self.ids = {
+            "checking": sim.ACCOUNT_CHECKING_ID,
+            "savings": sim.ACCOUNT_SAVINGS_ID,
+            "bnp": sim.ACCOUNT_BNP_ID,
+            "kbc": sim.FI_KBC_ID,
+        }
+        self.grant_full_accounting(self.admin)
+        self.eur.active = True
+        admin = {"user_id": self.admin.id}
+        self.api_link = self.make_link(self.provider, sim.FI_KBC_ID, **admin)
+        self.connect_link = self.make_link(
+            self.connect_provider, sim.FI_BNP_ID, **admin
+        )
+        self.links = self.api_link | self.connect_link
+        self.user_authorizes(self.connect_link)
+        self.integrations = {
+            self.api_link.id: sim.custom_integration_id,
+            self.connect_link.id: sim.connect_integration_id,
+        }
+        days = sorted(
+            bank_day(t) for t in sim.visible_transactions(self.ids["checking"])
+        )
+        self.map(self.api_link, "checking", days[len(days) // 2])
+        self.map(self.api_link, "savings", NO_CUT)
+        self.map(self.connect_link, "bnp", NO_CUT)
+        self.stage_links = {
+            "api": [self.api_link],
+            "connect": [self.connect_link],
+            "both": list(self.links),
+        }
+        self.expected_reuses = 0
+        self.run_scheduler()  # the first import
+        for link in self.links:
+            self.assertEqual(link.state, "connected", link.last_error_message)
+
+    # --- the stage ---
+
+    def map(self, link, key, first_import_date):
+        """Map the simulator's account ``key`` to a new journal (what the account
+        wizard does)."""
+        ref = self.ids[key]
+        info = next(a for a in self.sim.seed_info()["accounts"] if a["id"] == ref)
+        company = link.company_id
+        journal = self.env["account.journal"].create(
+            {
+                "name": f"Campaign {key}",
+                "code": f"FC{len(self.env['bank.sync.account'].search([])) + 1}",
+                "type": "bank",
+                "bank_acc_number": info["iban"],
+                "currency_id": self.eur.id
+                if company.currency_id != self.eur
+                else False,
+                "bank_statements_source": "online_sync",
+            }
+        )
+        self.env["bank.sync.account"].create(
+            {
+                "link_id": link.id,
+                "provider_ref": ref,
+                "name": key,
+                "iban": info["iban"],
+                "currency_id": self.eur.id,
+                "journal_id": journal.id,
+                "first_import_date": first_import_date,
+            }
+        )
+        if link.state == "authorized":  # as the wizard's confirmation does
+            link._set_authorized_state()
+
+    # --- the user at the provider, over HTTP ---
+
+    def user_authorizes(self, link):
+        """Connect (Ponto Connect): the authorization page, then Odoo's return."""
+        sessions = self.env["bank.sync.auth.session"].with_user(self.admin)
+        self.follow(sessions._start_authorization(link))
+
+    def user_renews(self, link):
+        """Renew: the provider's page(s), Odoo's return, until connected."""
+        action = link.with_user(self.admin).action_renew()
+        self.follow(action["url"])
+        self.assertEqual(link.state, "connected", link.last_error_message)
+
+    def follow(self, location):
+        """Approve every page of the simulator and go back to Odoo with the
+        browser's redirects, until Odoo sends the user somewhere else."""
+        self.authenticate("admin", "admin")
+        for _ in range(10):
+            if location.startswith(self.sim.authorization_url):
+                location = self.sim.complete_authorization(
+                    location, account_ids=[self.ids["bnp"]]
+                )
+            elif location.startswith(self.sim.root_url):
+                location = self.sim.complete_reauthorization(location)
+            else:
+                parts = urlsplit(location)
+                if not parts.path.startswith("/bank_sync/"):
+                    return
+                response = self.url_open(
+                    f"{parts.path}?{parts.query}", allow_redirects=False
+                )
+                self.env.invalidate_all()
+                self.assertIn(response.status_code, (302, 303), response.text[:400])
+                location = response.headers["Location"]
+        self.fail(f"still redirected after 10 pages: {location}")
+
+    # --- the bank and the scheduler ---
+
+    def before_run(self):
+        self.sim.advance(minutes=5)  # past the simulator's resync window
+
+    def queue(self, count, checking=0):
+        """New transactions at every bank (booked by the next synchronization):
+        ``count`` on each account, ``checking`` more on KBC checking."""
+        for key in ("checking", "savings", "bnp"):
+            extra = checking if key == "checking" else 0
+            self.sim.queue_bank_transactions(self.ids[key], count + extra)
+
+    def clear(self, knobs):
+        """Clear the faults, restore the knobs, end any maintenance."""
+        self.sim.clear_faults()
+        for name, value in knobs.items():
+            setattr(self.sim, name, value)
+        for ref in (self.sim.FI_KBC_ID, self.sim.FI_BNP_ID):
+            self.sim.clear_maintenance(ref)
+
+    def sim_syncs(self):
+        refs = set(self.api_link.online_account_ids.mapped("provider_ref"))
+        return sum(
+            1
+            for sync in self.sim.store.syncs.values()
+            if not sync.seeded and sync.account_id in refs
+        )
+
+    # --- the two sides ---
+
+    def booked(self, account):
+        """{provider id: amount} of what the simulator shows the connection now,
+        from the account's first import date on (its initial history limit is
+        in ``visible_transactions``)."""
+        start = account.first_import_date
+        return {
+            t["id"]: Decimal(str(t["amount"])).quantize(CENT)
+            for t in self.sim.visible_transactions(
+                account.provider_ref, self.integrations[account.link_id.id]
+            )
+            if bank_day(t) >= start
+        }
 
     def test_fault_campaign(self):
-        names = [s.name for s in fs.SCENARIOS if not s.slow]
-        self.assertGreaterEqual(len(set(names)), 30)
-        self.assertEqual(len(set(names)), len(names), "scenario names are unique")
-        started = time.monotonic()
-        rng = random.Random(SEED)
-        # (scenario, new transactions per account and step)
-        plan = [(s, 1) for s in fs.SCENARIOS if ROUNDS or not s.slow]
-        for _round in range(ROUNDS):
-            shuffled = [s for s in fs.SCENARIOS if not s.slow]
-            rng.shuffle(shuffled)
-            plan += [(s, rng.randint(1, 6)) for s in shuffled]
-        for step, (scenario, new) in enumerate(plan, 1):
-            self.walk(step, scenario, new)
-        summary = (
-            f"fault campaign: {len(plan)} scenarios ({len(set(names))} distinct, "
-            f"{ROUNDS} random rounds, seed {SEED}), {self.runs} scheduler runs, "
-            f"{self.total_lines()} lines, failed steps {len(self.failed)}, "
-            f"duplicates {self.duplicates}, refresh token reuses "
-            f"{self.sim.refresh_token_stats()['reuses']} "
-            f"(expected {self.expected_reuses}), {time.monotonic() - started:.0f} s; "
-            "slowest: "
-            + ", ".join(f"{label} {t:.1f} s" for t, label in sorted(self.timings)[-5:])
-        )
-        # make chaos shows what it did (the CI run keeps it at info level)
-        _logger.log(logging.WARNING if ROUNDS else logging.INFO, summary)
-        if REPORT:
-            with open(REPORT, "a", encoding="utf-8") as handle:
-                handle.write(summary + "\n")
+        self.run_campaign(fs.SCENARIOS, "fault campaign", at_least=30)
 
-    # --- one scenario ---
+    # --- Ponto's own checks ---
 
-    def walk(self, step, scenario, new):
-        """The fault step, then the clean step, each a subTest."""
-        label = f"{step:03d} {scenario.name}"
-        started = time.monotonic()
-        knobs = {name: getattr(self.sim, name) for name in self.sim.KNOBS}
-        with self.subTest(scenario=label, step="fault"):
-            ok = False
-            try:
-                ok = self.fault_step(scenario, new)
-            finally:
-                self.failed += [] if ok else [(label, "fault")]
-        with self.subTest(scenario=label, step="clean"):
-            ok = False
-            try:
-                self.clear(knobs)
-                ok = self.clean_step(scenario, new)
-            finally:
-                if not ok:
-                    self.failed.append((label, "clean"))
-                    self.heal()
-                self.timings.append((time.monotonic() - started, label))
+    def stage_counts(self):
+        return {"syncs": self.sim_syncs(), "refresh": self.sim.refresh_token_stats()}
 
-    def fault_step(self, scenario, new):
-        before = {
-            "syncs": self.sim_syncs(),
-            "refresh": self.sim.refresh_token_stats(),
-        }
-        aimed = self.aimed_links(scenario)
-        imported = self.imported_refs()
-        # a spoiled or doubled transaction must be a new one: two on checking
-        self.queue(new, 1 + scenario.queue_many)
-        faults = scenario.inject(self.sim, self.ids)
-        if scenario.read == fs.ALL and scenario.outcome in (
-            fs.TRANSIENT,
-            fs.MAINTENANCE,
-        ):  # else reading after the refused refresh would prove nothing
-            unread = {r for link in aimed for r in self.booked_refs(link)} - imported
-            self.assertTrue(unread, "Ponto holds transactions not imported yet")
-        type(self).wire_read_timeout = scenario.wire_timeout
-        try:
-            for _ in range(scenario.faulty_runs):
-                self.run_scheduler()
-        finally:
-            type(self).wire_read_timeout = None
-        for injected in faults:  # a fault that never fired tests nothing
-            self.assertTrue(injected.hits, f"not hit: {injected.as_dict()}")
-        bad = {ref for f in faults for ref in f.affected_ids}
-        self.assertFalse(bad & imported, "the spoiled transaction is a new one")
-        if scenario.check:
-            scenario.check(self, before)
-        for link in self.links:
-            outcome = scenario.outcome if link in aimed else fs.OK
-            self.assert_outcome(link, outcome, bad)
-            for account in link.online_account_ids:
-                read = fs.ALL
-                if link in aimed and (
-                    not scenario.accounts or self.key(account) in scenario.accounts
-                ):
-                    read = scenario.read
-                self.assert_journal(account, read, bad)
-        return True
-
-    def clean_step(self, scenario, new):
-        for link in self.aimed_links(scenario):
-            if scenario.recover != "run":
-                self.user_renews(link)
-        self.queue(new)
-        lines = self.total_lines()
-        self.run_scheduler()
-        for link in self.links:
-            self.assert_outcome(link, fs.OK, ())
-            for account in link.online_account_ids:
-                self.assert_journal(account, fs.ALL, ())
-        self.assertGreater(self.total_lines(), lines, "the clean run imported")
+    def assert_clean_provider(self):
         self.assertEqual(
             self.sim.refresh_token_stats()["reuses"],
             self.expected_reuses,
             "a refresh token was presented after its rotation",
         )
-        return True
 
-    def aimed_links(self, scenario):
-        return {
-            "api": [self.api_link],
-            "connect": [self.connect_link],
-            "both": list(self.links),
-        }[scenario.link]
-
-    # --- what a bookkeeper sees ---
-
-    def assert_outcome(self, link, outcome, bad):
-        seen = (
-            f"{link.name}: state {link.state}, error {link.last_error_code!r}: "
-            f"{link.last_error_message!r}"
-        )
-        state = {
-            fs.OK: "connected",
-            fs.TRANSIENT: "connected",
-            fs.MAINTENANCE: "connected",
-            fs.ERROR: "error",
-            fs.AUTH: "error",
-            fs.BAD_RECORD: "error",
-            fs.EXPIRED: "expired",
-        }[outcome]
-        self.assertEqual(link.state, state, f"expected {outcome}; {seen}")
-        if outcome == fs.OK:
-            self.assertFalse(link.last_error_code, f"expected no error; {seen}")
-        elif outcome == fs.MAINTENANCE:
-            self.assertIn(link.last_error_code, MAINTENANCE_CODES, seen)
-        else:
-            self.assertTrue(link.last_error_code, f"expected an error; {seen}")
-        if outcome == fs.BAD_RECORD:
-            self.assertTrue(bad, "the fault spoiled a transaction")
-            said = (link.last_error_message or "") + str(link.message_ids[:1].body)
-            for ref in bad:
-                self.assertIn(ref, said, f"the refused transaction is named; {seen}")
-
-    def assert_next_sync_after(self, link, seconds):
-        self.assertGreaterEqual(
-            link.next_sync, fields.Datetime.now() + timedelta(seconds=seconds)
-        )
-
-    def assert_journal(self, account, read, bad):
-        """The journal against the simulator's booked transactions."""
-        have, twice = self.journal(account)
-        self.duplicates += len(twice)
-        self.assertFalse(twice, f"{account.name}: imported twice")
-        want = self.booked(account)
-        known = self.tolerated.setdefault(account.id, (set(), set()))
-        missing = set(want) - set(have) - known[0]
-        extra = set(have) - set(want) - known[1]
-        wrong = {r for r in set(have) & set(want) if have[r] != want[r]}
-        where = f"{account.name} ({len(have)} lines, {len(want)} booked)"
-        self.assertFalse(extra, f"{where}: lines the provider does not have")
-        self.assertFalse(wrong, f"{where}: amounts differ from the provider's")
-        if read == fs.ALL:
-            self.assertFalse(missing, f"{where}: booked, not imported")
-        elif read == fs.ALL_BUT_BAD:
-            self.assertFalse(bad & set(have), f"{where}: a spoiled line imported")
-            self.assertFalse(missing - bad, f"{where}: held up by a spoiled one")
-
-    # --- after a failed step ---
-
-    def heal(self):
-        """Bring the connections back to a known state after a failed step, so
-        that the next scenarios say something of their own: the step already
-        failed; what it left behind (a missing or extra line) is tolerated."""
-        self.clear({})
+    def heal_provider(self):
         for ref in self.sim.store.accounts:
             self.sim.renew_consent(ref)
-        for link in self.links:
-            if link.state != "connected":
-                try:
-                    self.user_renews(link)
-                except Exception:  # best effort: the step failed already
-                    link.state = "connected"
-        self.run_scheduler()
+
+    def heal(self):
+        healed = super().heal()
         self.expected_reuses = self.sim.refresh_token_stats()["reuses"]
-        for link in self.links:
-            link.write({"state": "connected", "last_error_code": False})
-            for account in link.online_account_ids:
-                have, _twice = self.journal(account)
-                want = self.booked(account)
-                self.tolerated[account.id] = (
-                    set(want) - set(have),
-                    set(have) - set(want),
-                )
+        return healed
+
+    def summary_extra(self):
+        reuses = self.sim.refresh_token_stats()["reuses"]
+        return f", refresh token reuses {reuses} (expected {self.expected_reuses})"
