@@ -235,6 +235,11 @@ class BankClient(abc.ABC):
     """Everything the ORM needs from a provider: the sync engine's reads, and
     the Connect / Renew / Disconnect flows as provider-neutral steps."""
 
+    #: whether a transaction keeps its provider id when the bank is connected
+    #: again (a new connection at the provider): the dedupe by id then absorbs
+    #: the overlap of a new mapping into a journal the bank already fed
+    ids_survive_reconnection = True
+
     #: whether access is given by the user at the provider (Connect sends them
     #: there, and a refused grant means authorising again), rather than by the
     #: integration's own credentials alone

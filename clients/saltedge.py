@@ -65,6 +65,9 @@ def _param(value):
 
 class SaltEdgeClient(SaltEdgeConnectFlow, SaltEdgeRefresh, BankClient):
     user_authorization = True
+    #: a new connection gives its transactions new ids [I: ids belong to the
+    #: connection]; the ORM matches the overlap on date, amount and label
+    ids_survive_reconnection = False
 
     def __init__(
         self,

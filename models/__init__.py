@@ -11,6 +11,7 @@ from . import account_bank_statement_line
 from . import bank_sync_mapping
 from . import bank_sync_link_state
 from . import bank_sync_import
+from . import bank_sync_overlap
 from . import bank_sync_opening
 from . import bank_sync_engine
 from . import bank_sync_cron

@@ -273,6 +273,7 @@ class BankSyncAccount(models.Model):
         vals_list, refused = mapping._prepare_statement_lines(self, fresh)
         if refused:
             self._note_refused(refused)
+        vals_list = self._bank_sync_without_overlap(vals_list)
         if vals_list:
             self.env["account.bank.statement.line"].sudo().with_company(
                 journal.company_id

@@ -194,3 +194,31 @@ class TestSaltEdgeFlow(SaltEdgeHttpCommon):
             self.provider.saltedge_callback_url,
             self.base_url() + "/bank_sync/saltedge/callback/success",
         )
+
+    def test_connected_again_into_the_same_journal(self):
+        """Disconnect, connect the bank again (a new Salt Edge connection: new
+        transaction ids), map the same journal: the week of overlap is not
+        imported twice; what is new since is imported once."""
+        link = self.make_link()
+        account, journal = self.map_account(link, CURRENT)
+        link._sync()
+        before = len(self.lines(journal))
+        self.assertGreater(before, 50)
+        link.action_disconnect()
+        self.sim.add_transactions(CURRENT, 3)
+        connection = self.sim.create_connection(
+            customer_id=self.sim.SEED_CUSTOMER_ID, provider_code="kbc_business_be"
+        )
+        again = self.make_link(connection_id=connection, state="authorized")
+        wizard = self.env["bank.sync.account.wizard"]._create_for_link(again)
+        line = wizard.line_ids.filtered(lambda w: w.iban == account.iban)
+        (wizard.line_ids - line).action = "ignore"
+        line.write({"action": "map", "journal_id": journal.id})
+        start = line.first_import_date
+        self.assertLess(start, max(self.lines(journal).mapped("date")))
+        wizard.action_confirm()
+        again._sync()
+        lines = self.lines(journal)
+        self.assertEqual(len(lines), before + 3, "the overlap imported twice")
+        fresh = lines.filtered(lambda l: l.bank_sync_account_id != account)
+        self.assertEqual(len(fresh), 3)

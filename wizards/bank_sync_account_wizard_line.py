@@ -296,6 +296,10 @@ class BankSyncAccountWizardLine(models.TransientModel):
             return account
         values["journal_id"] = journal.id
         values["first_import_date"] = self.first_import_date
+        provider = self.wizard_id.link_id.provider_id.sudo()
+        values["overlap_until"] = (
+            account or self.env["bank.sync.account"]
+        )._bank_sync_overlap_until(journal, provider._get_client_class())
         if not journal.bank_account_id and self.iban:
             # shown before Confirm (journal_note); part of mapping, like the
             # journal's source below
