@@ -220,5 +220,5 @@ class TestSaltEdgeFlow(SaltEdgeHttpCommon):
         again._sync()
         lines = self.lines(journal)
         self.assertEqual(len(lines), before + 3, "the overlap imported twice")
-        fresh = lines.filtered(lambda l: l.bank_sync_account_id != account)
+        fresh = lines.filtered(lambda line: line.bank_sync_account_id != account)
         self.assertEqual(len(fresh), 3)
