@@ -19,6 +19,7 @@ from .errors import (  # noqa: F401  (re-exported)
     BankSyncError,
     ConfigurationError,
     ConsentExpired,
+    CredentialsRefused,
     ImportProblem,
     InstitutionUnavailable,
     InvalidResponse,

@@ -35,6 +35,11 @@ class AuthenticationError(BankSyncError):
     """Credentials refused, token revoked, or the integration no longer exists."""
 
 
+class CredentialsRefused(AuthenticationError):
+    """The integration's own credentials (client id and secret, app id) were
+    refused: an administrator fixes the provider, no user's Renew can."""
+
+
 class AuthorizationDenied(BankSyncError):
     """The user came back from the provider without giving the authorization
     (they refused, or the provider reported an error on its page)."""

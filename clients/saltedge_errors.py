@@ -163,7 +163,7 @@ def error_for_class(error_class, *, status=None, detail=None, retry_after=None):
     if name in TRANSIENT or (not name and (status or 0) >= 500):
         return errors.TemporaryError("Salt Edge is unavailable for now.", **kwargs)
     if name in AUTHENTICATION or (not name and status in (401, 403)):
-        return errors.AuthenticationError(
+        return errors.CredentialsRefused(
             "Salt Edge refused the application's credentials (App-id / Secret), "
             "or the Salt Edge client account is not active.",
             **kwargs,

@@ -256,7 +256,10 @@ class BankSyncLink(models.Model):
 
     def _on_sync_error_authentication(self, error):
         self.next_sync = fields.Datetime.now() + AUTH_RETRY
-        if self._bank_sync_user_authorizes():
+        if (
+            not isinstance(error, errors.CredentialsRefused)
+            and self._bank_sync_user_authorizes()
+        ):
             message = self.env._(
                 "%(provider)s no longer accepts Odoo's access to %(bank)s: click "
                 "Renew to authorise it again.",

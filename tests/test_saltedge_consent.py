@@ -109,3 +109,12 @@ class TestSaltEdgeConsent(SaltEdgeHttpCommon):
         self.assertEqual(response.status_code, 400)
         self.assertIn("did not renew", response.text)
         self.assertEqual(self.link.state, "connected")
+
+    def test_a_refused_secret_is_the_administrators(self):
+        self.sim.add_fault(
+            "error", None, "*", times=None, status=401, error_class="WrongClientToken"
+        )
+        self.link._sync()
+        self.assertEqual(self.link.state, "error")
+        self.assertIn("ask your administrator", self.link.last_error_message)
+        self.assertNotIn("Renew", self.link.last_error_message)

@@ -54,7 +54,7 @@ GROUPS = {
         "ConnectionFetchingStopped",
         "InternalServerError",
     ],
-    errors.AuthenticationError: [
+    errors.CredentialsRefused: [
         "ApiKeyNotFound",
         "AppIdNotProvided",
         "SecretNotProvided",
@@ -137,8 +137,8 @@ def test_consent_by_suffix():
         (429, errors.RateLimited),
         (500, errors.TemporaryError),
         (503, errors.TemporaryError),
-        (401, errors.AuthenticationError),
-        (403, errors.AuthenticationError),
+        (401, errors.CredentialsRefused),
+        (403, errors.CredentialsRefused),
         (404, errors.NotFound),
         (400, errors.BankSyncError),
     ],
@@ -153,7 +153,7 @@ def test_unknown_or_missing_class_uses_the_status(status, expected):
     [
         (502, b"<html>Bad gateway</html>", errors.TemporaryError),
         (429, b"", errors.RateLimited),
-        (401, b"nope", errors.AuthenticationError),
+        (401, b"nope", errors.CredentialsRefused),
         (404, b"<html>", errors.InvalidResponse),
         (400, b"{not json", errors.InvalidResponse),
         (418, b"[]", errors.InvalidResponse),
