@@ -162,6 +162,10 @@ class Campaign:
         self.accounts = self.odoo_side(
             "map", {"links": self.links, "accounts": self.select_accounts(accounts)}
         )["accounts"]
+        states = self.db.links()
+        for link in self.links:
+            if states[link["id"]]["state"] != "connected":
+                raise RuntimeError(f"connection {link} is {states[link['id']]}")
         self.sim.collect()
         log(
             f"{self.name}: {len(self.links)} connections, {len(self.accounts)} "
@@ -236,9 +240,10 @@ class Campaign:
                     f"the OAuth return of connection {link_id} answered "
                     f"{back.status_code}: {back.text[:500]}"
                 )
+        # authorised, its accounts mapped next (then connected)
         states = self.db.links()
         for link in self.links:
-            if states[link["id"]]["state"] != "connected":
+            if states[link["id"]]["state"] != "authorized":
                 raise RuntimeError(f"connection {link} is {states[link['id']]}")
 
     def teardown(self):
