@@ -267,6 +267,7 @@ class TestFindMissing(PontoCommon):
             "views"
         ]["kanban"]["arch"]
         self.assertIn("action_bank_sync_find_missing", kanban)
+        self.assertIn("action_bank_sync_find_duplicates", kanban)
         self.env.flush_all()
         data = json.loads(self.journal.with_user(self.bookkeeper).kanban_dashboard)
         self.assertTrue(data["bank_sync"], "the card's Bank Feed menu shows")
