@@ -28,6 +28,8 @@
         "views/account_bank_statement_line_views.xml",
         "wizards/bank_sync_connect_wizard_views.xml",
         "wizards/bank_sync_account_wizard_views.xml",
+        "wizards/bank_sync_find_missing_views.xml",
+        "wizards/bank_sync_find_duplicates_views.xml",
         "views/bank_sync_menus.xml",
         "views/res_config_settings_views.xml",
     ],

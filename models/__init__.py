@@ -14,6 +14,7 @@ from . import bank_sync_import
 from . import bank_sync_overlap
 from . import bank_sync_opening
 from . import bank_sync_engine
+from . import bank_sync_missing
 from . import bank_sync_cron
 from . import bank_sync_consent
 from . import bank_sync_renew

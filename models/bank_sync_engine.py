@@ -46,8 +46,7 @@ class BankSyncLink(models.Model):
     def action_fetch_transactions(self):
         """Button: import the new transactions of this connection now."""
         self.ensure_one()
-        if self.state in UNCONNECTED_STATES:
-            raise UserError(self.env._("Connect the bank first."))
+        self._bank_sync_check_connected()
         with self._bank_sync_locked() as obtained:
             if not obtained:
                 return self._bank_sync_notification(
@@ -63,6 +62,11 @@ class BankSyncLink(models.Model):
         if not complete:
             self._bank_sync_trigger_import()
         return self._bank_sync_summary_notification(summary, complete, unread)
+
+    def _bank_sync_check_connected(self):
+        """A user's action that reads the bank: refused before Connect."""
+        if self.state in UNCONNECTED_STATES:
+            raise UserError(self.env._("Connect the bank first."))
 
     def _sync(self, customer_ip=None):
         """Import the new transactions of every mapped online account now;
@@ -98,13 +102,9 @@ class BankSyncLink(models.Model):
         problems, missing = [], self.env["bank.sync.account"]
         started = fields.Datetime.now()
         complete = True
-        try:
-            client = self._get_client(**self._bank_sync_client_options())
-        except errors.BankSyncError as exc:
-            client, accounts, problems = None, (), [exc]
-        except UserError as exc:  # the provider's configuration is unusable
-            error = errors.ConfigurationError(exc.args[0], code="providerConfiguration")
-            client, accounts, problems = None, (), [error]
+        client, problem = self._bank_sync_open_client()
+        if problem is not None:
+            accounts, problems = (), [problem]
         for index, account in enumerate(accounts):
             if index and self._bank_sync_out_of_time():
                 complete = False
@@ -145,6 +145,19 @@ class BankSyncLink(models.Model):
             # due again at once, behind the connections that waited longer
             self.next_sync = fields.Datetime.now()
         return summary, complete, unread
+
+    def _bank_sync_open_client(self):
+        """``(client, None)``, or ``(None, problem)`` when no client can be
+        built: a provider error, or its configuration is unusable (a
+        ``UserError``, as a :class:`~..clients.errors.ConfigurationError`).
+        Under the connection's lock (held by the caller)."""
+        try:
+            return self._get_client(**self._bank_sync_client_options()), None
+        except errors.BankSyncError as exc:
+            return None, exc
+        except UserError as exc:
+            error = errors.ConfigurationError(exc.args[0], code="providerConfiguration")
+            return None, error
 
     def _bank_sync_client_options(self):
         """The client's poll timeout fits in what is left of the budget."""
@@ -234,7 +247,9 @@ class BankSyncLink(models.Model):
             )
         return text
 
-    def _bank_sync_notification(self, message, kind):
+    def _bank_sync_notification(self, message, kind, next_action=None):
+        """``next_action``: after the notification (by default the view
+        reloads, to show what changed)."""
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -245,7 +260,8 @@ class BankSyncLink(models.Model):
                 "sticky": kind == "warning",
                 # one line per journal (static/src/scss/bank_sync.scss)
                 "className": "o_bank_sync_notification",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "next": next_action
+                or {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 
