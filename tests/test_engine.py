@@ -129,6 +129,10 @@ class TestEngine(PontoCommon):
             - self.sim.count("GET", "/accounts/*/pending-transactions"),
             1,
         )
+        # the transactions the synchronization updated, through its link
+        self.assertEqual(
+            self.sim.count("GET", "/synchronizations/*/updated-transactions"), 1
+        )
         self.assertEqual(self.sim.count(status=500), 0)
 
     def test_partner_structured_communication_and_counterpart(self):
