@@ -26,6 +26,7 @@
         "views/bank_sync_account_views.xml",
         "views/account_journal_views.xml",
         "views/account_bank_statement_line_views.xml",
+        "views/bank_sync_pending_views.xml",
         "wizards/bank_sync_connect_wizard_views.xml",
         "wizards/bank_sync_account_wizard_views.xml",
         "wizards/bank_sync_find_missing_views.xml",

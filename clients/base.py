@@ -291,6 +291,22 @@ class BankClient(abc.ABC):
         """Return one :class:`Transaction` (raises ``InvalidResponse`` when it
         still cannot be read, ``NotFound`` when it is gone)."""
 
+    def list_pending_transactions(self, account_id):
+        """The account's pending transactions (not booked by the bank yet),
+        all of them as the provider has them now: :class:`Transaction` with
+        ``pending=True``. Never imported as lines; their ids may change from
+        one read to the next. By default none (the provider gives none)."""
+        return []
+
+    def iter_updated_transactions(self, account_id, *, since=None):
+        """Yield the account's transactions the bank changed after the
+        provider first gave them (the same id, new values), as reported by
+        the provider's reads that ended at or after ``since`` (an aware
+        datetime; None: what it still knows). A transaction may come again
+        in a later call: the caller compares. A :class:`RefusedTransaction`
+        is one that cannot be read. By default none."""
+        return iter(())
+
     # --- Connect, Renew, Disconnect -----------------------------------------
 
     @abc.abstractmethod

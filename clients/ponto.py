@@ -23,21 +23,19 @@ from .base import (
     BankClient,
     RenewalRequest,
 )
-from .errors import InvalidResponse, TemporaryError
+from .errors import InvalidResponse
 from .http import HttpSession
 from .parsing import json_body, require
 from .ponto_auth import PontoAuth
 from .ponto_signing import HttpSignatureAuth, load_private_key
+from .ponto_transactions import SYNC_SUBTYPE, PontoTransactionsMixin
 from .ponto_webhooks import WebhookVerifier
 
 PAGE_LIMIT_MAX = 100
-#: stop paging a little below the date floor: Ponto orders by creation, not by
-#: date, so a few older-dated lines sit among newer ones (OCA stops 7 days early)
-DATE_SLACK_DAYS = 7
 MAX_PAGES = 10_000
 
 
-class PontoClient(BankClient):
+class PontoClient(PontoTransactionsMixin, BankClient):
     API = "ponto_api"
     CONNECT = "ponto_connect"
 
@@ -71,6 +69,7 @@ class PontoClient(BankClient):
         max_retry_after=60,
         sync_poll_interval=2.0,
         sync_poll_timeout=120.0,
+        sync_subtype=SYNC_SUBTYPE,
         page_limit=PAGE_LIMIT_MAX,
         clock=time.time,
         sleep=time.sleep,
@@ -95,6 +94,11 @@ class PontoClient(BankClient):
         )
         self.sync_poll_interval = sync_poll_interval
         self.sync_poll_timeout = sync_poll_timeout
+        self.sync_subtype = sync_subtype
+        #: per account: the synchronizations this client ran, and the latest
+        #: one Ponto reported (see PontoTransactionsMixin)
+        self._synchronizations = {}
+        self._latest_synchronization = {}
         self.page_limit = max(1, min(PAGE_LIMIT_MAX, page_limit))
         self._clock = clock
         self._sleep = sleep
@@ -186,16 +190,19 @@ class PontoClient(BankClient):
             return {}
         return json_body(response)
 
-    def _pages(self, path, params=None, *, public=False):
-        """Yield the ``data`` list of each page, following ``links.next``."""
+    def _pages(self, path, params=None, *, public=False, meta=None):
+        """Yield the ``data`` list of each page, following ``links.next``
+        (``meta``: a dict that gets the first page's collection ``meta``)."""
         params = {"page[limit]": self.page_limit, **(params or {})}
         seen = set()
-        for _ in range(MAX_PAGES):
+        for number in range(MAX_PAGES):
             body = (
                 self.public_call(path, params=params)
                 if public
                 else self.call("GET", path, params=params)
             )
+            if meta is not None and not number and isinstance(body.get("meta"), dict):
+                meta.update(body["meta"])
             data = require(body, "data", "list")
             if not isinstance(data, list):
                 raise InvalidResponse("The provider's list is not a list")
@@ -264,103 +271,6 @@ class PontoClient(BankClient):
         first, *rest = account_ids
         url = self.request_reauthorization(first, redirect_uri)
         return RenewalRequest(url=url, account_ids=(first,), pending_ids=tuple(rest))
-
-    # --- synchronizations -----------------------------------------------------
-
-    def create_synchronization(
-        self, account_id, subtype="accountTransactions", customer_ip_address=None
-    ):
-        attributes = {
-            "resourceType": "account",
-            "resourceId": account_id,
-            "subtype": subtype,
-        }
-        ip = customer_ip_address or self.customer_ip_address
-        if ip:  # without it the access counts as unattended (4 per day)
-            attributes["customerIpAddress"] = ip
-        body = self.call(
-            "POST",
-            "synchronizations",
-            json={"data": {"type": "synchronization", "attributes": attributes}},
-            idempotency_key=True,
-        )
-        return decode.synchronization(require(body, "data", "answer"))
-
-    def get_synchronization(self, synchronization_id):
-        body = self.call("GET", f"synchronizations/{synchronization_id}")
-        return decode.synchronization(require(body, "data", "answer"))
-
-    def wait_synchronization(self, sync):
-        """Poll until the synchronization ends, within ``sync_poll_timeout``.
-
-        Returns it when it succeeded; raises the mapped error otherwise.
-        """
-        deadline = self._clock() + self.sync_poll_timeout
-        while not sync.done:
-            if self._clock() >= deadline:
-                raise TemporaryError(
-                    "Ponto is still synchronizing the account (no final answer "
-                    f"within {self.sync_poll_timeout:g} s)"
-                )
-            self._sleep(self.sync_poll_interval)
-            sync = self.get_synchronization(sync.id)
-        if not sync.succeeded:
-            raise decode.synchronization_error(sync)
-        return sync
-
-    def synchronize(
-        self, account_id, *, subtype="accountTransactions", customer_ip_address=None
-    ):
-        sync = self.create_synchronization(account_id, subtype, customer_ip_address)
-        return self.wait_synchronization(sync)
-
-    # --- transactions ---------------------------------------------------------
-
-    def iter_transaction_pages(
-        self, account_id, *, stop_at_id=None, since=None, after_id=None, time_zone=None
-    ):
-        """Yield a :class:`~.base.TransactionPage` per page, newest first (see
-        :class:`BankClient`).
-
-        Transactions dated before ``since`` are left out; paging stops at
-        ``stop_at_id`` or after a page dated wholly before ``since`` minus
-        :data:`DATE_SLACK_DAYS`.
-        """
-        zone = time_zone or self.time_zone
-        floor = since and since.toordinal() - DATE_SLACK_DAYS
-        params = {"page[after]": after_id} if after_id else None
-        for data in self._pages(f"accounts/{account_id}/transactions", params):
-            page, dates, stopped = decode.transaction_page(
-                data, zone, stop_at_id, since
-            )
-            if page.first_id:
-                yield page
-            if stopped or (floor and dates and max(dates).toordinal() < floor):
-                return
-
-    def get_transaction(self, account_id, transaction_id, *, time_zone=None):
-        body = self.call("GET", f"accounts/{account_id}/transactions/{transaction_id}")
-        return decode.transaction(
-            require(body, "data", "transaction"), time_zone or self.time_zone
-        )
-
-    def iter_transactions(self, account_id, **kwargs):
-        for page in self.iter_transaction_pages(account_id, **kwargs):
-            yield from page
-
-    def list_pending_transactions(self, account_id, *, time_zone=None):
-        zone = time_zone or self.time_zone
-        return [
-            decode.transaction(item, zone, pending=True)
-            for data in self._pages(f"accounts/{account_id}/pending-transactions")
-            for item in data
-        ]
-
-    def iter_updated_transactions(self, synchronization_id, *, time_zone=None):
-        zone = time_zone or self.time_zone
-        path = f"synchronizations/{synchronization_id}/updated-transactions"
-        for data in self._pages(path):
-            yield from (decode.transaction(item, zone) for item in data)
 
     # --- tokens (see PontoAuth) -------------------------------------------------
 

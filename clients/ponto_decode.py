@@ -120,6 +120,28 @@ def transaction(resource, time_zone=None, pending=False):
     )
 
 
+def updated_transaction(resource, time_zone=None):
+    """An item of a synchronization's updated transactions: a
+    :class:`Transaction`, or a :class:`RefusedTransaction` when it does not
+    decode (its id known)."""
+    item_id = resource.get("id") if isinstance(resource, dict) else None
+    if not item_id or not isinstance(item_id, str):
+        raise errors.InvalidResponse("The provider's transaction has no id")
+    try:
+        return transaction(resource, time_zone)
+    except errors.InvalidResponse as exc:
+        return RefusedTransaction(id=item_id, reason=exc.message, raw=resource)
+
+
+def related_link(resource, name):
+    """The ``links.related`` URL of the relationship ``name`` of a resource
+    (a synchronization's ``updatedTransactions``), or None."""
+    relationship = ((resource or {}).get("relationships") or {}).get(name)
+    links = relationship.get("links") if isinstance(relationship, dict) else None
+    url = links.get("related") if isinstance(links, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
 def transaction_page(data, time_zone=None, stop_at_id=None, since=None):
     """One page of the transaction list → ``(page, dates, stopped)``: the
     :class:`TransactionPage`, the dates of all its transactions (those dated

@@ -13,6 +13,8 @@ from . import bank_sync_link_state
 from . import bank_sync_import
 from . import bank_sync_overlap
 from . import bank_sync_opening
+from . import bank_sync_pending
+from . import bank_sync_updates
 from . import bank_sync_engine
 from . import bank_sync_missing
 from . import bank_sync_cron

@@ -78,6 +78,7 @@ class AccountJournal(models.Model):
         to_reconcile = self.env["account.bank.statement.line"].search_count(
             [("journal_id", "=", self.id), ("is_reconciled", "=", False)]
         )
+        pending_count, pending_total = self._bank_sync_pending_card(account, currency)
         error = link.state in PROBLEM_STATES and not expired
         labels = dict(link._fields["state"]._description_selection(self.env))
         last_sync = account.last_sync or link.last_sync
@@ -103,6 +104,13 @@ class AccountJournal(models.Model):
             "error_message": error and (link.last_error_message or labels[link.state]),
             "can_renew": renew_due,
             "to_reconcile": to_reconcile,
+            # shown, never booked (bank_sync_pending.py)
+            "pending_count": pending_count,
+            "pending_total": pending_total,
+            "pending_label": pending_count
+            and self.env._(
+                "%(count)s pending, %(total)s", count=pending_count, total=pending_total
+            ),
             # without a reconciliation screen, say which one to install
             "reconcile_hint": bool(to_reconcile)
             and not self._bank_sync_reconcile_installed(),

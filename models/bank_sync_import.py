@@ -16,6 +16,9 @@ in the scheduler, one savepoint elsewhere), so a crash leaves either the
 page in with the position after it, or neither: never a gap, never a
 duplicate (and the dedupe by provider id per journal absorbs any overlap).
 
+After a complete read come the bank's changes to imported transactions
+(``bank_sync_updates.py``) and the pending ones (``bank_sync_pending.py``).
+
 A transaction the provider sends but that cannot be read is kept in
 ``refused_transactions`` (id and why), reported on the connection, and asked
 for again on every run until it imports: never skipped silently, and never
@@ -128,6 +131,10 @@ class BankSyncAccount(models.Model):
         with self.link_id._bank_sync_atomic():
             self._store_account_details(client, refreshed)
         created += self._retry_refused(client, earlier)
+        if complete:  # after a whole read: the bank's changes, its pending ones
+            for step in (self._follow_bank_changes, self._store_pending_transactions):
+                with self.link_id._bank_sync_atomic():
+                    step(client)
         if complete and not self.opening_statement_id and not self.refused_transactions:
             with self.link_id._bank_sync_atomic():
                 self._book_opening_balance()
@@ -251,7 +258,8 @@ class BankSyncAccount(models.Model):
             self._note_refused(refused)
         fresh = []
         for tx in page:
-            if isinstance(tx, RefusedTransaction) or tx.id in seen:
+            # a pending transaction is never a line (bank_sync_pending.py)
+            if isinstance(tx, RefusedTransaction) or tx.id in seen or tx.pending:
                 continue
             if start and tx.date and tx.date < start:
                 continue

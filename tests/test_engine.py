@@ -121,11 +121,17 @@ class TestEngine(PontoCommon):
         self.link._sync()
         self.assertEqual(self.sim.count("POST", "/synchronizations"), 1)
         self.assertEqual(self.sim.count("GET", "/accounts/*/transactions"), 1)
+        self.assertEqual(self.sim.count("GET", "/accounts/*/pending-transactions"), 1)
         # one read of the account (balances), besides its transactions
         self.assertEqual(
             self.sim.count("GET", "/accounts/*")
-            - self.sim.count("GET", "/accounts/*/transactions"),
+            - self.sim.count("GET", "/accounts/*/transactions")
+            - self.sim.count("GET", "/accounts/*/pending-transactions"),
             1,
+        )
+        # the transactions the synchronization updated, through its link
+        self.assertEqual(
+            self.sim.count("GET", "/synchronizations/*/updated-transactions"), 1
         )
         self.assertEqual(self.sim.count(status=500), 0)
 

@@ -132,7 +132,7 @@ def test_pending_and_updated_transactions(ponto_sim):
     ponto_sim.queue_bank_update(account.id, target.id, description="Corrected")
     ponto_sim.advance(seconds=3600)
     sync = client.synchronize(account.id)
-    updated = list(client.iter_updated_transactions(sync.id))
+    updated = list(client.iter_synchronization_updates(sync.id))
     assert [t.id for t in updated] == [target.id]
     assert updated[0].description == "Corrected"
 
