@@ -94,6 +94,10 @@ class BankSyncLink(models.Model):
         until the time budget is spent; reports what remains."""
         deadline, chained = self._cron_deadline()
         commit = self._cron_may_commit()
+        # what the providers told while their connections were at work
+        self._bank_sync_apply_provider_news()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         links = self.search(self._cron_due_domain(), order="next_sync, id")
         done = 0
         for index, link in enumerate(links):
