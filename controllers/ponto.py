@@ -25,7 +25,8 @@ class PontoWebhookController(http.Controller):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > MAX_BODY:
             return request.make_response("too large", status=413)
-        raw = httprequest.get_data(cache=False)
+        # kept: Odoo serves the request again after a concurrent update
+        raw = httprequest.get_data()
         if len(raw) > MAX_BODY:
             return request.make_response("too large", status=413)
         status = (

@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .bank_sync_link_state import SYNCABLE_STATES, UNCONNECTED_STATES
 from .const import IMPORT_CRON
@@ -204,8 +205,20 @@ class BankSyncLink(models.Model):
         """Keep the news (``kind``, see ``bank.sync.provider.news``) when a
         client of the connection is at work elsewhere, and wake the import
         cron, which applies it (:meth:`_bank_sync_apply_provider_news`).
-        Returns whether it was kept."""
+        Returns whether it was kept.
+
+        Otherwise the connection's row is locked for this transaction, so
+        that the news is applied to its current state: a run that ended just
+        after this transaction began (its last write, then its lock released)
+        makes Odoo's repeatable read fail here on the concurrent update, and
+        Odoo serves the request again, which then sees it (deciding on the
+        state before the run would be undone by the run's own write: the
+        import asked for would be lost)."""
         if not self._bank_sync_busy():
+            self.env.cr.execute(
+                SQL("SELECT id FROM bank_sync_link WHERE id = %s FOR UPDATE", self.id),
+                log_exceptions=False,  # a concurrent update: Odoo retries
+            )
             return False
         _logger.info(
             "Bank connection %s is at work: the provider's news (%s) waits",
@@ -239,16 +252,18 @@ class BankSyncLink(models.Model):
                 waiting = True
                 continue
             for item in news.filtered(lambda n, link=link: n.link_id == link):
-                refs = item.account_refs
                 try:
                     with self.env.cr.savepoint():
-                        link._bank_sync_apply_one_news(item.kind, refs)
+                        link._bank_sync_apply_one_news(item.kind, item.account_refs)
+                        item.unlink()
                 except Exception:
+                    # kept for the next call (a concurrent update), or dropped
+                    # when a day old
                     _logger.exception(
                         "Bank connection %s: the provider's news could not be applied",
                         link.id,
                     )
-                item.unlink()
+                    waiting = True
         if waiting:
             cron = self.env.ref(IMPORT_CRON, raise_if_not_found=False)
             if cron:

@@ -63,7 +63,8 @@ class BankSyncWebhookEvent(models.Model):
                 type=(event_type or "")[:200],
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
-            )
+            ),
+            log_exceptions=False,  # a concurrent receipt: Odoo retries, logs it
         )
         return bool(self.env.cr.fetchone())
 
