@@ -148,6 +148,8 @@ def map_accounts(env, data):
                 }
             )
         link.write({"auto_sync": True, "next_sync": False})
+        if link.state == "authorized":  # as the account wizard's confirmation
+            link._set_authorized_state()
     return {"accounts": out}
 
 
