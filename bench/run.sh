@@ -7,12 +7,17 @@
 #       real commits) against a bare batch create() of the same lines, and the
 #       per-line cost at each N against the smallest N (linearity)
 #   P2  HTTP requests and SQL queries of a sync with nothing new, per account
+#   W   the webhook-to-line latency, median and max over BENCH_WEBHOOKS (20)
+#       Ponto Connect events, on a prefork server whose cron worker is woken
+#       by the trigger (bench/bench_webhooks.py; an absolute time, bounded at
+#       60 s by issue 11, not a ratio)
 #
 # It starts the Ponto simulator (its own port), creates a fresh database with
 # the module, runs bench/bench.py in an Odoo process of its own (as a cron
 # worker), then stops the simulator and drops the database.
 #
 # Environment: BENCH_N (1000,10000: one import per size, on its own account),
+# BENCH_WEBHOOKS (20; 0 = no W),
 # BENCH_BUDGET (sets account_bank_sync.cron_time_budget, seconds; default: the
 # module's), BENCH_REV (measure that commit, exported with `git archive` into
 # a build directory of its own, instead of the working tree), KEEP_DB=1,
@@ -49,6 +54,7 @@ cd "$ROOT"
     || { echo "make bench needs Odoo 18 importable by $PYTHON (see README.rst)"; exit 1; }
 
 DB="${MODULE}_bench_$(date +%Y%m%d%H%M%S)_$$"
+WH_DB="${DB}_wh"  # W's template: a copy of the fresh database
 CONF=$BUILD/$DB.conf
 SIM_LOG=$CHECKOUT/.build/$DB-simulator.log
 SIM_PID=
@@ -67,6 +73,8 @@ cleanup() {
         dropdb --if-exists "$DB" >/dev/null 2>&1 || echo "WARNING: could not drop $DB"
         rm -rf "$BUILD/data/filestore/$DB"
     fi
+    dropdb --if-exists "$WH_DB" >/dev/null 2>&1 || echo "WARNING: could not drop $WH_DB"
+    rm -rf "$BUILD/data/filestore/$WH_DB"
     if [ "$rc" -eq 0 ]; then
         rm -f "$SIM_LOG"
     else
@@ -103,9 +111,23 @@ echo "Installing $MODULE into the fresh database $DB"
 state=$(psql -d "$DB" -Atc "SELECT state FROM ir_module_module WHERE name = '$MODULE'")
 [ "$state" = installed ] || { echo "FAILED: installing $MODULE (state: ${state:-none})"; exit 1; }
 
+WEBHOOKS=${BENCH_WEBHOOKS:-20}
+if [ "$WEBHOOKS" != 0 ] && [ ! -f "$ROOT/controllers/ponto.py" ]; then
+    echo "W: not measured (no Ponto webhook route in the $MEASURED)"
+    WEBHOOKS=0
+fi
+[ "$WEBHOOKS" = 0 ] || createdb -T "$DB" "$WH_DB"
+
 # From .build: `python3 -m` must not put the checkout's root on sys.path.
 echo "Measuring the $MEASURED"
+rc=0
 (cd "$BUILD" && timeout -k 30 60m "$PYTHON" "$HERE/bench.py" \
     --conf "$CONF" --db "$DB" --sim-url "$SIM_URL" --sim-ca "$SIM_CA" \
-    --sizes "$BENCH_N" ${BENCH_BUDGET:+--budget "$BENCH_BUDGET"})
+    --sizes "$BENCH_N" ${BENCH_BUDGET:+--budget "$BENCH_BUDGET"}) || rc=$?
+if [ "$WEBHOOKS" != 0 ]; then
+    (cd "$BUILD" && timeout -k 30 20m "$PYTHON" "$HERE/bench_webhooks.py" \
+        --addon-dir "$ROOT" --build "$BUILD" --conf "$CONF" --template "$WH_DB" \
+        --events "$WEBHOOKS") || rc=$((rc ? rc : $?))
+fi
 echo "make bench: ${SECONDS}s in all (install included)"
+exit "$rc"

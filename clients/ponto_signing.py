@@ -104,9 +104,12 @@ def public_key_from_jwk(jwk):
 def jws_header(token):
     """The decoded (unverified) header of a compact JWS, to pick the key."""
     try:
-        return json.loads(b64url_decode(token.split(".")[0]))
+        header = json.loads(b64url_decode(token.split(".")[0]))
     except (ValueError, IndexError):
-        raise WebhookVerificationError("The webhook signature is not a JWS") from None
+        header = None
+    if not isinstance(header, dict):
+        raise WebhookVerificationError("The webhook signature is not a JWS")
+    return header
 
 
 def verify_webhook_jws(
@@ -133,6 +136,8 @@ def verify_webhook_jws(
         claims = json.loads(b64url_decode(parts[1]))
     except (InvalidSignature, ValueError):
         raise WebhookVerificationError("The webhook signature is invalid") from None
+    if not isinstance(claims, dict):
+        raise WebhookVerificationError("The webhook signature holds no claims")
     now = time.time() if now is None else now
     if claims.get("iss") != issuer:
         raise WebhookVerificationError("The webhook comes from an unexpected issuer")

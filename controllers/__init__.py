@@ -1,2 +1,3 @@
 from . import main
 from . import saltedge
+from . import ponto

@@ -23,7 +23,8 @@ class SaltEdgeCallbackController(http.Controller):
     def saltedge_callback(self, kind, **_kwargs):
         if kind not in CALLBACK_KINDS:
             return request.make_response("unknown callback", status=404)
-        raw = request.httprequest.get_data(cache=False)
+        # kept: Odoo serves the request again after a concurrent update
+        raw = request.httprequest.get_data()
         if len(raw) > MAX_BODY:
             return request.make_response("too large", status=413)
         accepted = (

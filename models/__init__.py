@@ -22,5 +22,7 @@ from . import bank_sync_consent
 from . import bank_sync_renew
 from . import bank_sync_sync_on_open
 from . import bank_sync_push
+from . import bank_sync_webhook_event
+from . import bank_sync_webhook_ponto
 from . import account_journal_dashboard
 from . import res_config_settings

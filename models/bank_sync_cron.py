@@ -35,9 +35,14 @@ DEFAULT_BUDGET = 300.0
 #: a call that stopped on its budget asks to be run again this soon (seconds)
 RERUN_DELAY = 5
 
-#: (database, cron id, lastcall) -> deadline: the batches Odoo chains in one
-#: run of the job (up to ir_cron.MAX_BATCH_PER_CRON_JOB) share one budget
+#: (database, cron id, lastcall) -> (deadline, when the last batch returned):
+#: the batches Odoo chains in one run of the job (up to
+#: ir_cron.MAX_BATCH_PER_CRON_JOB, one right after the other) share one budget
 _RUN_DEADLINES = {}
+#: a call more than this after the last batch with the same key is a new run
+#: (seconds): ``lastcall`` is stored to the second, so two runs that ended in
+#: the same second give the next two runs the same key
+CHAIN_GAP = 1.0
 
 
 class BankSyncLink(models.Model):
@@ -77,16 +82,26 @@ class BankSyncLink(models.Model):
         """``(deadline, chained)``: the deadline of this call, shared with the
         other batches of the same run of the job (``chained``: not the first)."""
         ctx = self.env.context
-        key = (self.env.cr.dbname, ctx.get("cron_id"), str(ctx.get("lastcall")))
-        if ctx.get("cron_id") and key in _RUN_DEADLINES:
-            return _RUN_DEADLINES[key], True
+        key = self._cron_run_key()
+        found = _RUN_DEADLINES.get(key) if key else None
+        if found and time.monotonic() - found[1] <= CHAIN_GAP:
+            return found[0], True
         deadline = time.monotonic() + self._bank_sync_time_budget()
         if ctx.get("cron_id"):
             # a new run of the job: the earlier runs' deadlines are over
             for old in [k for k in _RUN_DEADLINES if k[:2] == key[:2]]:
                 del _RUN_DEADLINES[old]
-            _RUN_DEADLINES[key] = deadline
+            _RUN_DEADLINES[key] = (deadline, time.monotonic())
         return deadline, False
+
+    @api.model
+    def _cron_run_key(self):
+        """The key of this run of the job in ``_RUN_DEADLINES`` (None outside
+        a job run)."""
+        ctx = self.env.context
+        if not ctx.get("cron_id"):
+            return None
+        return (self.env.cr.dbname, ctx.get("cron_id"), str(ctx.get("lastcall")))
 
     @api.model
     def _cron_sync_transactions(self):
@@ -94,6 +109,10 @@ class BankSyncLink(models.Model):
         until the time budget is spent; reports what remains."""
         deadline, chained = self._cron_deadline()
         commit = self._cron_may_commit()
+        # what the providers told while their connections were at work
+        self._bank_sync_apply_provider_news()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         links = self.search(self._cron_due_domain(), order="next_sync, id")
         done = 0
         for index, link in enumerate(links):
@@ -108,6 +127,9 @@ class BankSyncLink(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         remaining = self.search_count(self._cron_due_domain()) if links else 0
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        key = self._cron_run_key()
+        if key in _RUN_DEADLINES:  # the next batch, if any, comes right now
+            _RUN_DEADLINES[key] = (deadline, time.monotonic())
         if remaining and time.monotonic() >= deadline:
             # Odoo may count a call with nothing done as finished: come back
             # soon in any case, in a fresh worker run (a fresh budget)

@@ -10,6 +10,7 @@ the clock as they were. What a test does at the simulator never reaches the
 next test, as Odoo's savepoint keeps its records from it."""
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -210,6 +211,19 @@ class PontoCommon(BankSyncCommon):
     def online_account(link, ref):
         """The online account ``ref`` of ``link``."""
         return link.online_account_ids.filtered(lambda a: a.provider_ref == ref)
+
+    @classmethod
+    def connect_tokens(cls):
+        """Tokens the simulator issues for an authorization on the Ponto
+        Connect provider (the user approving the page, without a browser)."""
+        client = cls.connect_provider._build_client()
+        request = client.authorization_request()
+        redirect = cls.sim.complete_authorization(request.url)
+        code = parse_qs(urlsplit(redirect).query)["code"][0]
+        tokens = client.exchange_code(code, request.code_verifier)
+        if not tokens.refresh_token:
+            raise AssertionError("the authorization gave no refresh token")
+        return tokens
 
     @classmethod
     def store_tokens(cls, link):

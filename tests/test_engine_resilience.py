@@ -3,7 +3,11 @@ a transaction the decoder refuses, a refused or slow bank refresh, a
 currency Odoo does not know, and time budgets that cut an import in pieces.
 """
 
+import time
+
 from odoo.tests import tagged
+
+from odoo.addons.account_bank_sync.models.bank_sync_cron import CHAIN_GAP
 
 from .ponto_common import PontoCommon
 
@@ -229,6 +233,16 @@ class TestTimeBudget(PontoCommon):
             cron_id=cron.id, lastcall="2026-01-01 01:00:00"
         )._cron_sync_transactions()
         self.assertEqual(len(self.lines()), 200, "the next run goes on")
+        # Two runs that ended in the same second leave the next two runs the
+        # same lastcall (stored to the second): the later one, not chained to
+        # the other, has a budget of its own (it did nothing and let the job
+        # sleep an hour: a webhook's import waited for it)
+        self.link.next_sync = False
+        time.sleep(CHAIN_GAP + 0.1)
+        self.env["bank.sync.link"].with_context(
+            cron_id=cron.id, lastcall="2026-01-01 01:00:00"
+        )._cron_sync_transactions()
+        self.assertGreater(len(self.lines()), 200, "a new run, the same lastcall")
 
     def test_a_resume_position_the_provider_lost_leaves_no_gap(self):
         """The transaction a stopped read would go on after is gone at the

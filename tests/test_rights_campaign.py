@@ -4,7 +4,6 @@ web client read data, while a Settings administrator gets it; the
 system-only models are closed to them altogether."""
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
@@ -56,7 +55,7 @@ class TestRightsCampaign(PontoCommon):
             cls.env, login="r4_admin", groups=f"{base},base.group_system"
         )
         cls.link = cls.make_link(provider=cls.connect_provider)
-        cls.link.sudo()._bank_sync_store_tokens(cls.authorize())
+        cls.link.sudo()._bank_sync_store_tokens(cls.connect_tokens())
         # every field of the provider filled (keys not usable: only read here)
         cls.provider.write(
             {
@@ -71,18 +70,6 @@ class TestRightsCampaign(PontoCommon):
             "bank.sync.provider": cls.provider,
             "bank.sync.link": cls.link,
         }
-
-    @classmethod
-    def authorize(cls):
-        """Tokens the simulator issues for an authorization (Ponto Connect)."""
-        client = cls.connect_provider._build_client()
-        request = client.authorization_request()
-        redirect = cls.sim.complete_authorization(request.url)
-        code = parse_qs(urlsplit(redirect).query)["code"][0]
-        tokens = client.exchange_code(code, request.code_verifier)
-        if not tokens.refresh_token:
-            raise AssertionError("the authorization gave no refresh token")
-        return tokens
 
     def test_the_list_of_system_fields_is_complete(self):
         """Derived from the models: a new secret left open fails here."""

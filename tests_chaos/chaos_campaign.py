@@ -93,6 +93,8 @@ class Campaign:
     banks = ("kbc", "bnp")
     sim_knobs = {}
     params = {}
+    #: more options of the Odoo server
+    server_args = ()
 
     def __init__(self, settings):
         self.settings = settings
@@ -162,10 +164,7 @@ class Campaign:
         self.accounts = self.odoo_side(
             "map", {"links": self.links, "accounts": self.select_accounts(accounts)}
         )["accounts"]
-        states = self.db.links()
-        for link in self.links:
-            if states[link["id"]]["state"] != "connected":
-                raise RuntimeError(f"connection {link} is {states[link['id']]}")
+        self.check_states(("connected",))
         self.sim.collect()
         log(
             f"{self.name}: {len(self.links)} connections, {len(self.accounts)} "
@@ -185,6 +184,7 @@ class Campaign:
             cron_threads=self.cron_threads,
             limit_time_real=self.limit_time_real,
             limit_time_cpu=self.limit_time_cpu,
+            extra_args=self.server_args,
         )
 
     def server_pids(self):
@@ -240,11 +240,15 @@ class Campaign:
                     f"the OAuth return of connection {link_id} answered "
                     f"{back.status_code}: {back.text[:500]}"
                 )
-        # authorised, its accounts mapped next (then connected)
-        states = self.db.links()
+        self.check_states(("authorized", "connected"))
+
+    def check_states(self, states):
+        """Every connection in one of ``states`` (authorised: no account
+        mapped yet; connected once one is)."""
+        found = self.db.links()
         for link in self.links:
-            if states[link["id"]]["state"] != "authorized":
-                raise RuntimeError(f"connection {link} is {states[link['id']]}")
+            if found[link["id"]]["state"] not in states:
+                raise RuntimeError(f"connection {link} is {found[link['id']]}")
 
     def teardown(self):
         for part in (self.server, self.sim):

@@ -245,10 +245,13 @@ class OdooServer:
         cron_threads=1,
         limit_time_real=120,
         limit_time_cpu=60,
+        extra_args=(),
     ):
         self.build_dir, self.conf, self.db, self.logfile = build_dir, conf, db, logfile
         self.workers, self.cron_threads = workers, cron_threads
         self.limit_time_real, self.limit_time_cpu = limit_time_real, limit_time_cpu
+        #: more options of the server (``--log-handler=...``)
+        self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
 
@@ -276,6 +279,7 @@ class OdooServer:
             "--log-level=warn",
             "--log-handler=odoo.addons.base.models.ir_cron:INFO",
             "--log-handler=odoo.service.server:INFO",
+            *self.extra_args,
         ]
         env = dict(os.environ, TZ="UTC")
         with open(self.logfile + ".out", "w") as out:

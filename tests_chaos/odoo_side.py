@@ -148,7 +148,7 @@ def map_accounts(env, data):
                 }
             )
         link.write({"auto_sync": True, "next_sync": False})
-        if link.state == "authorized":  # as the account wizard's confirmation does
+        if link.state == "authorized":  # as the account wizard's confirmation
             link._set_authorized_state()
     return {"accounts": out}
 

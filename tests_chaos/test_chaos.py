@@ -2,11 +2,12 @@
 processes (see each campaign's module). Sizes come from the environment:
 CHAOS_KILLS (R2, default 20), CHAOS_R3_ROUNDS and CHAOS_R3_FETCHERS (R3,
 default 4 rounds, 2 manual fetchers), CHAOS_BIG (transactions of the large
-first import, 0 = skipped)."""
+first import, 0 = skipped), CHAOS_WEBHOOKS (Ponto Connect events, default 5)."""
 
 import chaos_big
 import chaos_r2
 import chaos_r3
+import chaos_webhooks
 import pytest
 from conftest import size
 
@@ -34,3 +35,7 @@ def test_big_first_import(settings, report):
             settings, count=count, limit_time_real=size("CHAOS_BIG_LIMIT", 120)
         )
     )
+
+
+def test_webhooks_to_the_journal(settings, report):
+    report(chaos_webhooks.run(settings, events=size("CHAOS_WEBHOOKS", 5)))

@@ -1,15 +1,18 @@
 """Ponto simulator: the JWKS, signed webhook events (make_webhook verifiable
-with cryptography), send_webhook and the automatic events of webhook_url."""
+with cryptography), send_webhook and the automatic events of webhook_url, and
+their control surface (``/_sim/webhooks``, ``provider-sync``)."""
 
 import base64
 import hashlib
 import json
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import requests
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -95,17 +98,16 @@ def test_webhooks_jwks_and_signature(ponto_sim):
     assert json.loads(tampered)["data"]["type"] == "pontoConnect.synchronization.failed"
 
 
-def test_send_webhook_and_automatic_events(ponto_sim):
+@contextmanager
+def webhook_sink():
+    """A local HTTP receiver of webhooks: ``(its URL, the (Signature, body)
+    pairs it received)``; it answers 200."""
     received = []
 
     class Sink(BaseHTTPRequestHandler):
         def do_POST(self):
-            received.append(
-                (
-                    self.headers["Signature"],
-                    self.rfile.read(int(self.headers["Content-Length"])),
-                )
-            )
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers["Signature"], body))
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -116,7 +118,14 @@ def test_send_webhook_and_automatic_events(ponto_sim):
     sink = HTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{sink.server_address[1]}/bank_sync/ponto/webhook"
+        yield f"http://127.0.0.1:{sink.server_address[1]}/hook", received
+    finally:
+        sink.shutdown()
+        sink.server_close()
+
+
+def test_send_webhook_and_automatic_events(ponto_sim):
+    with webhook_sink() as (url, received):
         status, _ = ponto_sim.send_webhook(
             url, "pontoConnect.account.reauthorized", ponto_sim.ACCOUNT_BNP_ID
         )
@@ -148,6 +157,60 @@ def test_send_webhook_and_automatic_events(ponto_sim):
         assert event["type"] == "pontoConnect.account.transactionsCreated"
         assert event["attributes"]["count"] == 2
         assert ponto_sim.webhook_deliveries[-1][1] == 200
-    finally:
-        sink.shutdown()
-        sink.server_close()
+
+
+def test_control_surface_sends_and_logs_webhooks(ponto_sim):
+    """``/_sim/webhooks`` and ``/_sim/accounts/{id}/provider-sync``: what an
+    out-of-process driver (tests_chaos) asks of the simulator."""
+    control = requests.Session()
+    control.verify, control.trust_env = ponto_sim.ca_file, False
+
+    def deliveries():
+        answer = control.get(ponto_sim.root_url + "/_sim/webhooks")
+        return answer.json()["deliveries"]
+
+    def wait_for(count):
+        for _ in range(100):
+            if len(deliveries()) >= count:
+                return deliveries()
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} deliveries")
+
+    with webhook_sink() as (url, received):
+        answer = control.post(
+            ponto_sim.root_url + "/_sim/webhooks",
+            json={
+                "url": url,
+                "event_type": "account.transactionsCreated",
+                "account_id": ponto_sim.ACCOUNT_CHECKING_ID,
+                "event_id": "event-42",
+                "forge_signature": True,
+            },
+        )
+        assert answer.status_code == 202
+        delivery = wait_for(1)[0]
+        assert delivery["delivery"] == answer.json()["delivery"]
+        assert delivery["status"] == 200 and delivery["error"] is None
+        assert delivery["sent_at"] <= delivery["answered_at"]
+        jwks = ponto_sim.jwks()
+        signature, body = received[0]
+        assert json.loads(body)["data"]["id"] == "event-42"
+        with pytest.raises(InvalidSignature):
+            _verify_jws(jwks, signature)
+        refused = control.post(
+            ponto_sim.root_url + "/_sim/webhooks", json={"url": url, "bad": 1}
+        )
+        assert refused.status_code == 400
+        # Ponto's own read of the bank: the queued transactions become
+        # visible, and with webhook_url its event is delivered
+        control.post(ponto_sim.root_url + "/_sim/knobs", json={"webhook_url": url})
+        ponto_sim.queue_bank_transactions(ponto_sim.ACCOUNT_SAVINGS_ID, 2)
+        sync = control.post(
+            ponto_sim.root_url
+            + f"/_sim/accounts/{ponto_sim.ACCOUNT_SAVINGS_ID}/provider-sync"
+        )
+        assert sync.json() == {"status": "success"}
+        delivery = wait_for(2)[1]
+        assert delivery["event_type"] == "pontoConnect.account.transactionsCreated"
+        _verify_jws(jwks, received[1][0])
+        assert json.loads(received[1][1])["data"]["attributes"]["count"] == 2

@@ -10,6 +10,12 @@ POST   /_sim/bank/{account_id}/transactions
            {"count": n} | {"transactions": [..]}, optional "pending": true
 PATCH  /_sim/bank/{account_id}/transactions/{transaction_id}  {attribute changes}
 POST   /_sim/accounts/{account_id}/expire-consent
+POST   /_sim/accounts/{account_id}/provider-sync   Ponto reads the bank on its own
+           (provider_sync(); with the knob webhook_url, its events are sent there)
+POST   /_sim/webhooks      {"url", "event_type", "account_id", make_webhook keywords}
+           -> 202 {"delivery": id}: signed and POSTed in a thread (deliver_webhook)
+GET    /_sim/webhooks      {"deliveries": [{event_type, status, error, sent_at,
+           answered_at, delivery}]}, the automatic and the asked ones, once answered
 GET    /_sim/requests      DELETE /_sim/requests
 GET    /_sim/tokens        refresh_token_stats() (counts only, no token)
 """
@@ -94,8 +100,50 @@ def handle(sim, req):
                 m.group(1), what, pending=bool(body.get("pending"))
             )
             return json_response(201, {"ids": ids})
+    if route == "/_sim/webhooks":
+        if method == "POST":
+            return _send_webhook(sim, _body(req))
+        if method == "GET":
+            names = ("event_type", "status", "error", "sent_at", "answered_at")
+            deliveries = [
+                {**dict(zip(names, d, strict=False)), "delivery": d[5]}
+                for d in list(sim.webhook_deliveries)
+            ]
+            return json_response(200, {"deliveries": deliveries})
+    m = re.match(r"/_sim/accounts/([^/]+)/provider-sync\Z", route)
+    if m and method == "POST" and m.group(1) in sim.store.accounts:
+        return json_response(200, {"status": sim.provider_sync(m.group(1))})
     m = re.match(r"/_sim/accounts/([^/]+)/expire-consent\Z", route)
     if m and method == "POST" and m.group(1) in sim.store.accounts:
         sim.expire_consent(m.group(1))
         return json_response(200, {"id": m.group(1)})
     raise ApiError(404, "resourceNotFound", "Unknown control endpoint.")
+
+
+#: the keywords of make_webhook a control request may give
+WEBHOOK_OPTIONS = (
+    "issued_at",
+    "ttl",
+    "audience",
+    "tamper_body",
+    "forge_signature",
+    "kid",
+    "synchronization_id",
+    "attributes",
+    "count",
+    "subtype",
+    "event_id",
+)
+
+
+def _send_webhook(sim, body):
+    url, event_type = body.get("url"), body.get("event_type")
+    if not (isinstance(url, str) and isinstance(event_type, str)):
+        raise ApiError(400, "invalidWebhook", "url and event_type are required.")
+    unknown = sorted(set(body) - {"url", "event_type", "account_id", *WEBHOOK_OPTIONS})
+    if unknown:
+        raise ApiError(400, "invalidWebhook", "Unknown keys: " + ", ".join(unknown))
+    options = {k: body[k] for k in WEBHOOK_OPTIONS if k in body}
+    signed, signature = sim.make_webhook(event_type, body.get("account_id"), **options)
+    delivery = sim.deliver_webhook(url, event_type, signed, signature)
+    return json_response(202, {"delivery": delivery})

@@ -8,6 +8,7 @@ import hashlib
 import json
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -149,11 +150,13 @@ class WebhookMixin:
         ttl=60,
         audience=None,
         tamper_body=False,
+        forge_signature=False,
         kid=None,
         **event,
     ):
         """``(body_bytes, signature_header_value)``; extra keywords: synchronization_id,
-        attributes, count, subtype, event_id."""
+        attributes, count, subtype, event_id. ``tamper_body``: the body changed
+        after signing; ``forge_signature``: the signature's last bytes replaced."""
         with self.lock:
             body = event_body(self, event_type, account_id, **event)
             if isinstance(issued_at, _dt.datetime):
@@ -174,6 +177,10 @@ class WebhookMixin:
             data = json.loads(body)
             data["data"]["id"] = sim_uuid("tampered", data["data"]["id"])
             body = json.dumps(data, separators=(",", ":")).encode()
+        if forge_signature:
+            signature = signature[:-8] + (
+                "A" * 8 if signature[-8:] != "A" * 8 else "B" * 8
+            )
         return body, signature
 
     def send_webhook(self, url, event_type, account_id=None, **kwargs):
@@ -191,12 +198,27 @@ class WebhookMixin:
             account_id = sync.account_id
             kw.update(synchronization_id=sync.id, subtype=sync.subtype)
         body, signature = self.make_webhook(event_type, account_id, **kw)
+        self.deliver_webhook(url, event_type, body, signature)
+
+    def deliver_webhook(self, url, event_type, body, signature):
+        """POST a signed event to ``url`` in a thread of its own (as Ponto
+        delivers, never holding the simulator's lock: the receiver may ask the
+        keys endpoint first). When answered, ``webhook_deliveries`` gets
+        ``(event_type, status, error, sent_at, answered_at, delivery_id)``
+        (``time.time()`` values); returns ``delivery_id``."""
+        with self.lock:
+            delivery_id = sim_uuid("delivery", self.seed, self.store.next())
 
         def deliver():
+            sent = time.time()
             try:
                 status, _ = post(url, body, signature)
-                self.webhook_deliveries.append((event_type, status, None))
+                outcome = (status, None)
             except Exception as exc:
-                self.webhook_deliveries.append((event_type, None, repr(exc)))
+                outcome = (None, repr(exc))
+            self.webhook_deliveries.append(
+                (event_type, *outcome, sent, time.time(), delivery_id)
+            )
 
         threading.Thread(target=deliver, daemon=True).start()
+        return delivery_id
