@@ -18,6 +18,7 @@ from .errors import (  # noqa: F401  (re-exported)
     AuthorizationDenied,
     BankSyncError,
     ConfigurationError,
+    ConnectionRemoved,
     ConsentExpired,
     CredentialsRefused,
     ImportProblem,

@@ -78,6 +78,12 @@ class NotFound(BankSyncError):
     """The resource does not exist (any more) at the provider."""
 
 
+class ConnectionRemoved(NotFound):
+    """The whole connection no longer exists at the provider (removed at the
+    bank or in the provider's own screens): connecting the bank again is the
+    way back, not Renew."""
+
+
 class InstitutionUnavailable(BankSyncError):
     """The bank is in maintenance or otherwise unreachable through the provider."""
 

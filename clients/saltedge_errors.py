@@ -175,6 +175,10 @@ def error_for_class(error_class, *, status=None, detail=None, retry_after=None):
             "return URL.",
             **kwargs,
         )
+    if name == "ConnectionNotFound":
+        return errors.ConnectionRemoved(
+            "The connection no longer exists at Salt Edge.", **kwargs
+        )
     if name.endswith("NotFound") or (not name and status == 404):
         return errors.NotFound("Not found at Salt Edge.", **kwargs)
     return errors.BankSyncError("Salt Edge refused the request.", **kwargs)

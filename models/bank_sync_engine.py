@@ -105,6 +105,7 @@ class BankSyncLink(models.Model):
         client, problem = self._bank_sync_open_client()
         if problem is not None:
             accounts, problems = (), [problem]
+        removed = False
         for index, account in enumerate(accounts):
             if index and self._bank_sync_out_of_time():
                 complete = False
@@ -117,6 +118,12 @@ class BankSyncLink(models.Model):
                     unread.discard(account.journal_id)
                 if result.refresh_error is not None:
                     problems.append(result.refresh_error)
+            except errors.ConnectionRemoved:
+                _logger.info(
+                    "Bank connection %s no longer exists at the provider", self.id
+                )
+                removed = True
+                break
             except errors.NotFound:
                 _logger.info("Online account %s not found at the provider", account.id)
                 account.missing_at_provider = True
@@ -139,6 +146,9 @@ class BankSyncLink(models.Model):
                 problems.append(refused)
             if not complete:
                 break
+        if removed:  # the lines kept, disconnected: connect the bank again
+            self._bank_sync_removed_at_provider()
+            return summary, True, unread
         read = any(a.last_sync and a.last_sync >= started for a in accounts)
         self._apply_sync_outcome(problems, missing, read=read)
         if not complete:

@@ -222,3 +222,18 @@ class TestSaltEdgeFlow(SaltEdgeHttpCommon):
         self.assertEqual(len(lines), before + 3, "the overlap imported twice")
         fresh = lines.filtered(lambda line: line.bank_sync_account_id != account)
         self.assertEqual(len(fresh), 3)
+
+    def test_removed_at_salt_edge_without_its_callback(self):
+        """The connection was removed at Salt Edge and its ``destroy`` callback
+        never came: the next run finds it gone and disconnects (the lines
+        kept), instead of asking for a Renew that cannot work."""
+        link = self.make_link()
+        _account, journal = self.map_account(link, CURRENT)
+        link._sync()
+        lines = self.lines(journal)
+        self.sim.drop_connection(link.provider_organization_id, destroy=False)
+        link._sync()
+        self.assertEqual(link.state, "disconnected")
+        self.assertIn("was removed on its side", link.message_ids[0].body)
+        self.assertEqual(self.lines(journal), lines)
+        self.assertEqual(journal.bank_statements_source, "undefined")

@@ -76,8 +76,9 @@ GROUPS = {
         "ReturnURLInvalid",
         "ConnectionLimitReached",
     ],
+    # the whole connection gone: connect again, not Renew
+    errors.ConnectionRemoved: ["ConnectionNotFound"],
     errors.NotFound: [
-        "ConnectionNotFound",
         "CustomerNotFound",
         "AccountNotFound",
         "TransactionNotFound",
