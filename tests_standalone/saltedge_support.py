@@ -5,9 +5,8 @@ loopback receiver for callbacks."""
 import base64
 import json
 import threading
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import urlencode
 
 import requests
 from cryptography.exceptions import InvalidSignature
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from simulators.saltedge import SaltEdgeSimulator
+from simulators.saltedge.browser import Browser, query_of, run_widget  # noqa: F401
 
 RETURN_TO = "https://odoo.example.test/bank_sync/saltedge/return?state=st-42"
 
@@ -119,116 +119,6 @@ class Api:
         }
         data.update(extra)
         return self.ok("POST", "/connections/connect", body={"data": data})["data"]
-
-
-class _Page(HTMLParser):
-    """Elements by id; forms with their inputs (checkboxes and radios with
-    their checked state), the form each button belongs to, links."""
-
-    def __init__(self):
-        super().__init__()
-        self.ids, self.forms, self.form = {}, [], None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        attrs["tag"] = tag
-        if tag == "form":
-            self.form = {"action": attrs.get("action", ""), "inputs": []}
-            self.forms.append(self.form)
-        if self.form is not None and tag in ("input", "select", "button"):
-            attrs["form"] = self.form
-            if tag != "button":
-                self.form["inputs"].append(attrs)
-        if tag == "option" and self.form is not None:
-            select = self.form["inputs"][-1]
-            select.setdefault("value", attrs.get("value"))
-        if attrs.get("id"):
-            self.ids[attrs["id"]] = attrs
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.form = None
-
-
-class Browser:
-    """Drives the widget the way a tour does: by element ids."""
-
-    def __init__(self, sim):
-        self.sim, self.url, self.page, self.status = sim, None, None, None
-
-    def open(self, url):
-        """GET ``url``, following redirects inside the simulator; returns the
-        first URL outside it (the return URL), or None on a page."""
-        while url.startswith(self.sim.root_url):
-            answer = requests.get(
-                url, verify=self.sim.ca_file, timeout=10, allow_redirects=False
-            )
-            if answer.status_code in (301, 302, 303):
-                url = urljoin(url, answer.headers["Location"])
-                continue
-            self.url, self.status, self.page = url, answer.status_code, _Page()
-            self.page.feed(answer.text)
-            self.text = answer.text
-            return None
-        return url
-
-    def has(self, ident):
-        return ident in self.page.ids
-
-    def check(self, ident):
-        self.page.ids[ident]["checked"] = ""
-        if self.page.ids[ident].get("type") == "radio":
-            for other in self.page.ids[ident]["form"]["inputs"]:
-                same = other.get("name") == self.page.ids[ident]["name"]
-                if same and other is not self.page.ids[ident]:
-                    other.pop("checked", None)
-
-    def select(self, ident, value):
-        self.page.ids[ident]["value"] = value
-
-    def click(self, ident):
-        """Submit the button's form; returns the URL outside the simulator
-        where it ends, or None when it ends on a page."""
-        element = self.page.ids[ident]
-        if element["tag"] == "a":
-            return self.open(urljoin(self.url, element["href"]))
-        form, fields = element["form"], []
-        for field in form["inputs"]:
-            kind = field.get("type", "text")
-            if kind in ("checkbox", "radio") and "checked" not in field:
-                continue
-            if field.get("name"):
-                fields.append((field["name"], field.get("value", "")))
-        if element.get("name"):
-            fields.append((element["name"], element.get("value", "")))
-        answer = requests.post(
-            urljoin(self.url, form["action"]),
-            data=fields,
-            verify=self.sim.ca_file,
-            timeout=10,
-            allow_redirects=False,
-        )
-        assert answer.status_code in (302, 303), (answer.status_code, answer.text)
-        return self.open(urljoin(self.url, answer.headers["Location"]))
-
-
-def query_of(url):
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def run_widget(sim, connect_url, deny=False):
-    """Business -> Proceed -> terms -> Confirm -> Authorize (or Deny) ->
-    fetching -> Return; returns the return URL."""
-    browser = Browser(sim)
-    browser.open(connect_url)
-    browser.check("se-business")
-    browser.click("se-proceed")
-    browser.check("se-terms")
-    browser.click("se-confirm")
-    browser.click("se-deny" if deny else "se-authorize")
-    if browser.has("se-continue"):
-        browser.click("se-continue")
-    return browser.click("se-return")
 
 
 class CallbackReceiver:

@@ -50,9 +50,11 @@ class Browser:
     """Drives the widget by element ids; every URL outside the simulator
     (the return URL) is where it stops."""
 
-    def __init__(self, root_url, ca_file):
-        self.root_url = root_url
-        context = ssl.create_default_context(cafile=ca_file)
+    def __init__(self, sim):
+        """``sim``: the simulator, or anything with its ``root_url`` and
+        ``ca_file`` (a simulator in another process)."""
+        self.root_url = sim.root_url
+        context = ssl.create_default_context(cafile=sim.ca_file)
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPSHandler(context=context), _NoRedirect()
         )
@@ -123,7 +125,7 @@ def query_of(url):
 def run_widget(sim, connect_url, deny=False):
     """Business -> Proceed -> terms -> Confirm -> Authorize (or Deny) ->
     fetching -> Return; returns the return URL."""
-    browser = Browser(sim.root_url, sim.ca_file)
+    browser = Browser(sim)
     browser.open(connect_url)
     browser.check("se-business")
     browser.click("se-proceed")
